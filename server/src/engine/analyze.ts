@@ -1,0 +1,108 @@
+/**
+ * Runs the rules over one parsed Python module.
+ */
+import { performance } from 'node:perf_hooks';
+import { CallSite } from './call';
+import type { Tree } from './parser';
+import { RULES } from './registry';
+import { rangeOf, type Rule } from './rule';
+import { buildScopes } from './scope';
+import { Suppressions } from './suppress';
+import type { AnalysisOptions, AnalysisResult, Finding } from './types';
+
+/** The rules enabled by `options`, in registry order. */
+export function enabledRules(options: AnalysisOptions = {}): Rule[] {
+  const disabled = new Set(options.disabledRules ?? []);
+  const selected = options.selectedRules?.length ? new Set(options.selectedRules) : undefined;
+  return RULES.filter((r) => !disabled.has(r.meta.id) && (!selected || selected.has(r.meta.id)));
+}
+
+/** Cheap textual pre-check: the rules of `rules` that could match `text` at all. */
+export function triggeredRules(text: string, rules: readonly Rule[]): Rule[] {
+  return rules.filter((r) => r.triggers.some((t) => text.includes(t)));
+}
+
+export const EMPTY_RESULT: Readonly<AnalysisResult> = Object.freeze({
+  findings: [],
+  suppressed: 0,
+  timedOut: false,
+  hasSyntaxErrors: false,
+  syntaxErrors: [],
+});
+
+/** How often (in calls) the time budget is checked. */
+const BUDGET_STRIDE = 64;
+const MAX_REPORTED_SYNTAX_ERRORS = 20;
+
+/**
+ * Analyses a parsed module. `rules` defaults to the enabled rules that the text triggers; callers
+ * that already ran the pre-check pass the result to avoid doing it twice.
+ */
+export function analyzeTree(
+  tree: Tree,
+  text: string,
+  options: AnalysisOptions = {},
+  rules: readonly Rule[] = triggeredRules(text, enabledRules(options)),
+): AnalysisResult {
+  const started = performance.now();
+  const budget = options.timeBudgetMs ?? Infinity;
+  const index = buildScopes(tree);
+  const hasSyntaxErrors = tree.rootNode.hasError;
+  const syntaxErrors = index.errors.slice(0, MAX_REPORTED_SYNTAX_ERRORS).map(rangeOf);
+  if (rules.length === 0) return { ...EMPTY_RESULT, hasSyntaxErrors, syntaxErrors };
+
+  const byCallee = new Map<string, Rule[]>();
+  const anyCall: Rule[] = [];
+  for (const rule of rules) {
+    if (rule.anyCall) anyCall.push(rule);
+    for (const q of rule.calls ?? []) {
+      let list = byCallee.get(q);
+      if (!list) byCallee.set(q, (list = []));
+      list.push(rule);
+    }
+  }
+
+  const suppressions = new Suppressions(index.comments);
+  const honorNosec = options.honorNosec ?? true;
+  const findings: Finding[] = [];
+  let suppressed = 0;
+  let timedOut = false;
+
+  for (let i = 0; i < index.calls.length; i++) {
+    if (i % BUDGET_STRIDE === 0 && i > 0 && performance.now() - started > budget) {
+      timedOut = true;
+      break;
+    }
+    const { node, scope } = index.calls[i];
+    const call = CallSite.resolve(node, scope);
+    const matched = call.qname ? byCallee.get(call.qname) : undefined;
+    if (!matched && anyCall.length === 0) continue;
+    for (const rule of matched ? [...matched, ...anyCall] : anyCall) {
+      rule.check(call, {
+        text,
+        report(r) {
+          const lines = [r.node.startPosition.row, node.startPosition.row, node.endPosition.row];
+          if (suppressions.size > 0 && suppressions.isSuppressed(rule.meta, lines, honorNosec)) {
+            suppressed++;
+            return;
+          }
+          findings.push({
+            ruleId: rule.meta.id,
+            severity: options.severityOverrides?.[rule.meta.id] ?? r.severity ?? rule.meta.severity,
+            message: r.message,
+            range: rangeOf(r.node),
+            fixes: r.fixes ?? [],
+            related: r.related ?? [],
+          });
+        },
+      });
+    }
+  }
+  findings.sort(
+    (a, b) =>
+      a.range.start.line - b.range.start.line ||
+      a.range.start.character - b.range.start.character ||
+      a.ruleId.localeCompare(b.ruleId),
+  );
+  return { findings, suppressed, timedOut, hasSyntaxErrors, syntaxErrors };
+}

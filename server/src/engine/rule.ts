@@ -1,0 +1,64 @@
+/**
+ * The rule API. A rule is one file: its metadata, the calls it looks at, its check and its fixes.
+ */
+import type { CallSite } from './call';
+import type { Node } from './parser';
+import type { Fix, RelatedInfo, Range, RuleMeta, Severity } from './types';
+
+export interface Report {
+  /** The node to underline. */
+  node: Node;
+  message: string;
+  /** Overrides the rule's default severity for this finding. */
+  severity?: Severity;
+  fixes?: Fix[];
+  related?: RelatedInfo[];
+}
+
+export interface RuleContext {
+  readonly text: string;
+  report(report: Report): void;
+}
+
+export interface Rule {
+  meta: RuleMeta;
+  /**
+   * Words of which at least one must occur in a file's text for the rule to possibly match. Every
+   * module a rule looks at must be imported by name, and builtins are written by name, so this
+   * check is sound; it lets files with nothing relevant skip the deeper analysis.
+   */
+  triggers: readonly string[];
+  /** Canonical qualified names of the callees this rule checks (`pickle.loads`, `builtins.eval`). */
+  calls?: readonly string[];
+  /** Set when the rule must see every call (for rules keyed on a keyword argument, not a callee). */
+  anyCall?: boolean;
+  check(call: CallSite, ctx: RuleContext): void;
+}
+
+const ID = /^TL\d{3}$/;
+
+export function defineRule(rule: Rule): Rule {
+  if (!ID.test(rule.meta.id)) throw new Error(`rule id ${rule.meta.id} must be TL + 3 digits`);
+  if (!rule.calls?.length && !rule.anyCall) throw new Error(`rule ${rule.meta.id} checks no call`);
+  return rule;
+}
+
+export function rangeOf(node: Node): Range {
+  return {
+    start: { line: node.startPosition.row, character: node.startPosition.column },
+    end: { line: node.endPosition.row, character: node.endPosition.column },
+  };
+}
+
+/** The last segment of a qualified name (`pickle.loads` → `loads`). */
+export function member(qname: string | undefined): string {
+  if (!qname) return '';
+  const i = qname.lastIndexOf('.');
+  return i < 0 ? qname : qname.slice(i + 1);
+}
+
+/** What the callee looks like in the source, for messages (`pk.loads`). */
+export function calleeText(call: CallSite): string {
+  const text = call.callee.text.replace(/\s+/g, '');
+  return text.length > 60 ? text.slice(0, 57) + '...' : text;
+}

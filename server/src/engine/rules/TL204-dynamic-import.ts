@@ -1,0 +1,40 @@
+import { defineRule } from '../rule';
+import { anchor, isDynamic } from './helpers';
+import { CODE_EXECUTION_LINKS } from './links';
+
+export default defineRule({
+  meta: {
+    id: 'TL204',
+    name: 'dynamic-import',
+    title: 'Importing a module whose name is not a constant',
+    family: 'code-execution',
+    severity: 'low',
+    cwe: ['CWE-470', 'CWE-94'],
+    threats: CODE_EXECUTION_LINKS.threats,
+    techniques: ['AML.T0050', 'AML.T0011'],
+    docs: {
+      finds: '`__import__(name)` and `importlib.import_module(name)` where `name` is not a constant string.',
+      why:
+        'Importing runs the module\'s top-level code. When the module name comes from a config file, a ' +
+        'checkpoint\'s metadata or a request, whoever writes it chooses which code runs, and a file dropped ' +
+        'on the import path becomes code execution.',
+      example: 'import importlib\n\nmodel_cls = importlib.import_module(cfg["model_module"]).Model\n',
+      useInstead:
+        'import importlib\n\nALLOWED = {"resnet": "models.resnet", "vit": "models.vit"}\nmodel_cls = importlib.import_module(ALLOWED[cfg["model"]]).Model\n',
+      references: [
+        { title: 'Python docs: importlib.import_module', url: 'https://docs.python.org/3/library/importlib.html#importlib.import_module' },
+        { title: 'CWE-470: Unsafe Reflection', url: 'https://cwe.mitre.org/data/definitions/470.html' },
+      ],
+    },
+  },
+  triggers: ['__import__', 'import_module'],
+  calls: ['builtins.__import__', 'importlib.import_module'],
+  check(call, ctx) {
+    const arg = call.arg(0, 'name');
+    if (!isDynamic(call, arg)) return;
+    ctx.report({
+      node: anchor(call),
+      message: 'The module name is not a constant: whoever controls it chooses which code is imported and run. Map allowed names to modules in a dict.',
+    });
+  },
+});

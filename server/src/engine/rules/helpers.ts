@@ -1,0 +1,52 @@
+/** Small helpers shared by the rule files. */
+import type { Argument, CallSite } from '../call';
+import type { Node } from '../parser';
+import type { Scope } from '../scope';
+import { isConstant, truthiness, valueOf } from '../values';
+
+/**
+ * The node to underline for a finding about `preferred` (an argument): the argument itself when it
+ * sits on the call's first line, else the callee, so the squiggle and suppression comments stay on
+ * the line where the call starts.
+ */
+export function anchor(call: CallSite, preferred?: Node): Node {
+  if (preferred && preferred.startPosition.row === call.node.startPosition.row) return preferred;
+  if (call.node.startPosition.row === call.node.endPosition.row) return call.node;
+  return call.callee;
+}
+
+/** The node to underline for a keyword argument: `keyword=value` when written in the call. */
+export function argNode(arg: Argument): Node {
+  return arg.keyword ?? arg.value;
+}
+
+/** `True` when the argument is known to be truthy, `false` when known falsy, undefined otherwise. */
+export function argTruth(call: CallSite, arg: Argument | undefined): boolean | undefined {
+  return arg ? truthiness(call.valueOf(arg)) : undefined;
+}
+
+/** True when the argument is present and not a constant (a value input could control). */
+export function isDynamic(call: CallSite, arg: Argument | undefined): boolean {
+  if (arg === undefined || isConstant(call.valueOf(arg))) return false;
+  return !isAllowListLookup(arg.value, arg.scope);
+}
+
+/**
+ * `ALLOWED[key]` where `ALLOWED` is a literal dict (or list/tuple) whose values are all constants:
+ * whatever the key, the result is one of the author's constants.
+ */
+function isAllowListLookup(node: Node, scope: Scope): boolean {
+  if (node.type !== 'subscript') return false;
+  const value = node.childForFieldName('value');
+  if (!value) return false;
+  const v = valueOf(value, scope);
+  if (v.kind === 'dict') return v.complete && v.entries.size > 0 && [...v.entries.values()].every((e) => isConstant(valueOf(e.node, e.scope)));
+  if (v.kind === 'sequence') return v.items.length > 0 && v.items.every((e) => isConstant(valueOf(e.node, e.scope)));
+  return false;
+}
+
+/** Short description of a dynamic argument for messages. */
+export function describe(node: Node): string {
+  const text = node.text.replace(/\s+/g, ' ');
+  return text.length > 40 ? text.slice(0, 37) + '...' : text;
+}
