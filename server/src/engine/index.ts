@@ -39,3 +39,4 @@ export class Engine {
     }
   }
 }
+export { findingHover, linkLine, ruleMarkdown, stagesOf, techniquesOf, threatsOf } from './describe';

@@ -1,0 +1,135 @@
+/**
+ * Human-readable text about rules and findings, shared by the hover, the rule docs, the CLI's
+ * `explain` and the generated `docs/rules/*.md`, so they can never disagree.
+ */
+import { getTechnique, getThreat, techniqueUrl } from './catalog';
+import { getRule } from './registry';
+import type { Rule } from './rule';
+import type { Finding, RuleMeta } from './types';
+
+export interface ThreatLink {
+  id: string;
+  name: string;
+  stages: readonly string[];
+}
+
+export interface TechniqueLink {
+  id: string;
+  name: string;
+  url: string;
+}
+
+export function threatsOf(meta: RuleMeta): ThreatLink[] {
+  return meta.threats.map((id) => {
+    const t = getThreat(id);
+    return { id, name: t?.name ?? id, stages: t?.stages ?? [] };
+  });
+}
+
+export function techniquesOf(meta: RuleMeta): TechniqueLink[] {
+  return meta.techniques.map((id) => ({
+    id,
+    name: getTechnique(id)?.name ?? id,
+    url: techniqueUrl(id) ?? `https://atlas.mitre.org/techniques/${id}`,
+  }));
+}
+
+/** One line naming the threats and ATLAS techniques a rule evidences (for diagnostics and text output). */
+export function linkLine(meta: RuleMeta): string {
+  const threats = threatsOf(meta)
+    .map((t) => `${t.id} ${t.name}`)
+    .join('; ');
+  const techniques = meta.techniques.join(', ');
+  return `Threats: ${threats}. ATLAS: ${techniques}.`;
+}
+
+/** The lifecycle stages of all threats of a rule, deduplicated, in catalog order of appearance. */
+export function stagesOf(meta: RuleMeta): string[] {
+  return [...new Set(threatsOf(meta).flatMap((t) => t.stages))];
+}
+
+function fence(code: string): string {
+  return '```python\n' + code.trimEnd() + '\n```';
+}
+
+/** The full documentation page of a rule, as markdown (same outline for every rule). */
+export function ruleMarkdown(rule: Rule, opts: { threatDocBase?: string } = {}): string {
+  const m = rule.meta;
+  const threatBase = opts.threatDocBase ?? '../threats.md';
+  const lines: string[] = [
+    `# ${m.id} ${m.name}: ${m.title}`,
+    '',
+    `Family: ${m.family} · Default severity: ${m.severity} · ${m.cwe.map((c) => `[${c}](https://cwe.mitre.org/data/definitions/${c.slice(4)}.html)`).join(', ')}`,
+    '',
+    '## What it finds',
+    '',
+    m.docs.finds,
+    '',
+    '## Why it is dangerous',
+    '',
+    m.docs.why,
+    '',
+    '## Example',
+    '',
+    fence(m.docs.example),
+    '',
+    '## Use instead',
+    '',
+    fence(m.docs.useInstead),
+    '',
+    '## Threats',
+    '',
+    ...threatsOf(m).map(
+      (t) => `- [${t.id}](${threatBase}#${t.id.toLowerCase()}) ${t.name}${t.stages.length ? ` (stages: ${t.stages.join(', ')})` : ''}`,
+    ),
+    '',
+    '## MITRE ATLAS techniques',
+    '',
+    ...techniquesOf(m).map((t) => `- [${t.id}](${t.url}) ${t.name}`),
+    '',
+  ];
+  const peers = [...(m.peers?.bandit ?? []).map((b) => `Bandit ${b}`), ...(m.peers?.ruff ?? []).map((r) => `Ruff ${r}`)];
+  if (peers.length) {
+    const nosec = m.peers?.bandit?.length ? ` A \`# nosec ${m.peers.bandit[0]}\` comment also silences this rule.` : '';
+    lines.push('## Same check elsewhere', '', `${peers.join(', ')}.${nosec}`, '');
+  }
+  lines.push(
+    '## Suppressing',
+    '',
+    `Add \`# threatlens: ignore[${m.id}] <reason>\` to the line, or \`# threatlens: ignore-next-line[${m.id}] <reason>\` on the line above.`,
+    '',
+    '## References',
+    '',
+    ...m.docs.references.map((r) => `- [${r.title}](${r.url})`),
+    '',
+  );
+  return lines.join('\n');
+}
+
+/** Markdown shown when hovering a finding. */
+export function findingHover(finding: Finding): string {
+  const rule = getRule(finding.ruleId);
+  if (!rule) return finding.message;
+  const m = rule.meta;
+  const threats = threatsOf(m)
+    .map((t) => `**${t.id}** ${t.name}${t.stages.length ? ` · _${t.stages.join(', ')}_` : ''}`)
+    .join('  \n');
+  const techniques = techniquesOf(m)
+    .map((t) => `[${t.id}](${t.url}) ${t.name}`)
+    .join('  \n');
+  return [
+    `**ThreatLens ${m.id}** · ${m.title} · severity **${finding.severity}**`,
+    '',
+    finding.message,
+    '',
+    m.docs.why,
+    '',
+    `**Threats**  \n${threats}`,
+    '',
+    `**MITRE ATLAS**  \n${techniques}`,
+    '',
+    `**Use instead**`,
+    '',
+    fence(m.docs.useInstead),
+  ].join('\n');
+}
