@@ -105,6 +105,8 @@ export function buildScopes(tree: Tree): ScopeIndex {
   const index: ScopeIndex = { module, calls: [], comments: [], errors: [] };
   const builder = new Builder(index);
   builder.visitChildren(root, module);
+  // Comments may sit between a header and its block, outside the nodes the builder visits.
+  index.comments = root.descendantsOfType('comment').filter((c): c is Node => c !== null);
   return index;
 }
 
@@ -121,7 +123,6 @@ class Builder {
   visit(node: Node, scope: Scope): void {
     switch (node.type) {
       case 'comment':
-        this.index.comments.push(node);
         return;
       case 'ERROR':
         this.index.errors.push(node);

@@ -1,0 +1,93 @@
+/**
+ * The annotated fixture corpus: every line marked `# expect: TLxxx` must be flagged by that rule,
+ * and nothing else may be flagged. Fails on any miss and on any unexpected finding, and prints a
+ * per-rule precision/recall table.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { RULES, type Engine } from '../server/src/engine';
+import { CORPUS, expectations, getEngine, walk } from './helpers';
+
+interface Tally {
+  tp: number;
+  fn: number;
+  fp: number;
+}
+
+const tallies = new Map<string, Tally>(RULES.map((r) => [r.meta.id, { tp: 0, fn: 0, fp: 0 }]));
+const files = walk(CORPUS);
+
+describe('annotated fixture corpus', () => {
+  let engine: Engine;
+  before(async () => {
+    engine = await getEngine();
+  });
+
+  it('has files', () => assert.ok(files.length > 20, `only ${files.length} corpus files`));
+
+  for (const file of files) {
+    const rel = path.relative(CORPUS, file);
+    it(rel, () => {
+      const text = fs.readFileSync(file, 'utf8');
+      const expected = expectations(text);
+      const found = new Map<number, string[]>();
+      for (const f of engine.analyze(text).findings) {
+        const list = found.get(f.range.start.line) ?? [];
+        list.push(f.ruleId);
+        found.set(f.range.start.line, list);
+      }
+      const problems: string[] = [];
+      for (const line of new Set([...expected.keys(), ...found.keys()])) {
+        const want = [...(expected.get(line) ?? [])];
+        const got = [...(found.get(line) ?? [])];
+        for (const id of [...want]) {
+          const i = got.indexOf(id);
+          if (i >= 0) {
+            got.splice(i, 1);
+            want.splice(want.indexOf(id), 1);
+            tallies.get(id)!.tp++;
+          }
+        }
+        for (const id of want) {
+          problems.push(`line ${line + 1}: missed ${id}`);
+          tallies.get(id)!.fn++;
+        }
+        for (const id of got) {
+          problems.push(`line ${line + 1}: unexpected ${id}`);
+          tallies.get(id)!.fp++;
+        }
+      }
+      assert.deepEqual(problems, [], `${rel}\n${problems.join('\n')}`);
+    });
+  }
+
+  it('every rule has positive and negative fixtures', () => {
+    for (const rule of RULES) {
+      const dir = path.join(CORPUS, rule.meta.id);
+      assert.ok(fs.existsSync(dir), `no fixture folder for ${rule.meta.id}`);
+      const names = fs.readdirSync(dir);
+      const positives = names.filter((n) => n.startsWith('positive'));
+      const negatives = names.filter((n) => n.startsWith('negative'));
+      assert.ok(positives.length > 0 && negatives.length > 0, `${rule.meta.id} needs positive and negative files`);
+      const flagged = positives.reduce(
+        (n, p) => n + [...expectations(fs.readFileSync(path.join(dir, p), 'utf8')).values()].flat().filter((id) => id === rule.meta.id).length,
+        0,
+      );
+      assert.ok(flagged >= 3, `${rule.meta.id} positive fixtures flag only ${flagged} lines`);
+      for (const n of negatives) {
+        assert.equal(expectations(fs.readFileSync(path.join(dir, n), 'utf8')).size, 0, `${rule.meta.id}/${n} must have no expectations`);
+      }
+    }
+  });
+
+  after(() => {
+    const rows = [...tallies].map(([id, t]) => {
+      const p = t.tp + t.fp ? t.tp / (t.tp + t.fp) : 1;
+      const r = t.tp + t.fn ? t.tp / (t.tp + t.fn) : 1;
+      return `${id}  tp=${String(t.tp).padStart(3)}  fn=${String(t.fn).padStart(2)}  fp=${String(t.fp).padStart(2)}  precision=${p.toFixed(2)}  recall=${r.toFixed(2)}`;
+    });
+    console.log(`corpus: ${files.length} files\n${rows.join('\n')}`);
+  });
+});
