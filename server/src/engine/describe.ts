@@ -27,11 +27,16 @@ export function threatsOf(meta: RuleMeta): ThreatLink[] {
 }
 
 export function techniquesOf(meta: RuleMeta): TechniqueLink[] {
-  return meta.techniques.map((id) => ({
-    id,
-    name: getTechnique(id)?.name ?? id,
-    url: techniqueUrl(id) ?? `https://atlas.mitre.org/techniques/${id}`,
-  }));
+  return meta.techniques.map((id) => {
+    const t = getTechnique(id);
+    const parent = t?.parent ? getTechnique(t.parent) : undefined;
+    return {
+      id,
+      // Sub-techniques read better with their parent: "AI Supply Chain Compromise: Model".
+      name: t ? (parent ? `${parent.name}: ${t.name}` : t.name) : id,
+      url: techniqueUrl(id) ?? `https://atlas.mitre.org/techniques/${id}`,
+    };
+  });
 }
 
 /** One line naming the threats and ATLAS techniques a rule evidences (for diagnostics and text output). */

@@ -1,0 +1,89 @@
+/**
+ * Generates docs/rules/<ID>.md for every rule and docs/rules/README.md (the index) from the rule
+ * metadata. `--check` exits 1 when a committed file differs from what would be generated.
+ *
+ * Run with `npm run docs` (or `npm run docs -- --check`).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RULES, ruleMarkdown } from '../server/src/engine';
+import { allThreats, getTechnique, techniqueUrl } from '../server/src/engine/catalog';
+
+const ROOT = path.resolve(__dirname, '..');
+export const RULE_DOCS_DIR = path.join(ROOT, 'docs', 'rules');
+
+export function ruleIndex(): string {
+  const rows = RULES.map(
+    (r) => `| [${r.meta.id}](${r.meta.id}.md) | ${r.meta.name} | ${r.meta.family} | ${r.meta.severity} | ${r.meta.title} |`,
+  );
+  return [
+    '# ThreatLens rules',
+    '',
+    'Generated from the rule metadata by `npm run docs`; do not edit by hand.',
+    '',
+    '| Id | Name | Family | Default severity | Title |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n');
+}
+
+/** docs/threats.md: every catalog threat with its stages, ATLAS links and the rules that evidence it. */
+export function threatsDoc(): string {
+  const lines = ['# ThreatLens threat catalog', '', 'Generated from `threat-catalog/threats.json` by `npm run docs`; do not edit by hand.', ''];
+  for (const t of allThreats()) {
+    const rules = RULES.filter((r) => r.meta.threats.includes(t.id)).map((r) => `[${r.meta.id}](rules/${r.meta.id}.md)`);
+    lines.push(
+      `## ${t.id}`,
+      '',
+      `**${t.name}** · severity ${t.severity} · source: ${t.source.kind} [${t.source.ref}](${t.source.url})`,
+      '',
+      t.summary,
+      '',
+      `- Lifecycle stages: ${t.stages.join(', ')}`,
+      `- ATLAS techniques: ${t.techniques.map((id) => `[${id}](${techniqueUrl(id)}) ${getTechnique(id)?.name ?? ''}`.trim()).join(', ')}`,
+      `- CWE: ${t.cwe.join(', ') || 'none'}`,
+      `- Rules: ${rules.join(', ') || 'none yet'}`,
+      `- In code: ${t.inCode.note}`,
+      `- Mitigations: ${t.mitigations.steps.join(' ')}`,
+      '',
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Every generated file: path relative to the repository root → content. */
+export function generatedDocs(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const rule of RULES) out.set(`docs/rules/${rule.meta.id}.md`, ruleMarkdown(rule));
+  out.set('docs/rules/README.md', ruleIndex());
+  out.set('docs/threats.md', threatsDoc());
+  return out;
+}
+
+function main(): void {
+  const check = process.argv.includes('--check');
+  const docs = generatedDocs();
+  const stale: string[] = [];
+  fs.mkdirSync(RULE_DOCS_DIR, { recursive: true });
+  for (const [rel, content] of docs) {
+    const file = path.join(ROOT, rel);
+    const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
+    if (current === content) continue;
+    if (check) stale.push(rel);
+    else fs.writeFileSync(file, content);
+  }
+  const known = new Set([...docs.keys()].filter((rel) => rel.startsWith('docs/rules/')).map((rel) => path.basename(rel)));
+  for (const name of fs.readdirSync(RULE_DOCS_DIR)) {
+    if (known.has(name)) continue;
+    if (check) stale.push(`docs/rules/${name} (no such rule)`);
+    else fs.rmSync(path.join(RULE_DOCS_DIR, name));
+  }
+  if (stale.length) {
+    console.error(`Out of date (run \`npm run docs\`):\n  ${stale.join('\n  ')}`);
+    process.exit(1);
+  }
+  console.log(check ? 'rule docs are up to date' : `wrote ${docs.size} files to docs/rules`);
+}
+
+if (require.main === module) main();
