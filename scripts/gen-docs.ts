@@ -52,12 +52,28 @@ export function threatsDoc(): string {
   return lines.join('\n');
 }
 
+/** README.md with its rule table (between the rules:start/end markers) regenerated. */
+export function readmeWithRules(readme: string): string {
+  const start = '<!-- rules:start -->';
+  const end = '<!-- rules:end -->';
+  const a = readme.indexOf(start);
+  const b = readme.indexOf(end);
+  if (a < 0 || b < a) throw new Error('README.md lacks the rules:start/rules:end markers');
+  const table = [
+    '| Id | Name | Severity | What it flags |',
+    '| --- | --- | --- | --- |',
+    ...RULES.map((r) => `| [${r.meta.id}](docs/rules/${r.meta.id}.md) | ${r.meta.name} | ${r.meta.severity} | ${r.meta.title} |`),
+  ].join('\n');
+  return `${readme.slice(0, a + start.length)}\n${table}\n${readme.slice(b)}`;
+}
+
 /** Every generated file: path relative to the repository root → content. */
 export function generatedDocs(): Map<string, string> {
   const out = new Map<string, string>();
   for (const rule of RULES) out.set(`docs/rules/${rule.meta.id}.md`, ruleMarkdown(rule));
   out.set('docs/rules/README.md', ruleIndex());
   out.set('docs/threats.md', threatsDoc());
+  out.set('README.md', readmeWithRules(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')));
   return out;
 }
 
@@ -83,7 +99,7 @@ function main(): void {
     console.error(`Out of date (run \`npm run docs\`):\n  ${stale.join('\n  ')}`);
     process.exit(1);
   }
-  console.log(check ? 'rule docs are up to date' : `wrote ${docs.size} files to docs/rules`);
+  console.log(check ? 'rule docs are up to date' : `generated docs are written (${docs.size} files)`);
 }
 
 if (require.main === module) main();
