@@ -52,17 +52,22 @@ export function analyzeTree(
   if (rules.length === 0) return { ...EMPTY_RESULT, hasSyntaxErrors, syntaxErrors };
 
   const byCallee = new Map<string, Rule[]>();
+  // Last segments of the callees rules look at: an attribute call `x.foo(...)` can only resolve to
+  // a name ending in `.foo`, so other attribute calls need no resolution at all.
+  const members = new Set<string>();
   const anyCall: Rule[] = [];
   for (const rule of rules) {
     if (rule.anyCall) anyCall.push(rule);
     for (const q of rule.calls ?? []) {
+      members.add(q.slice(q.lastIndexOf('.') + 1));
       let list = byCallee.get(q);
       if (!list) byCallee.set(q, (list = []));
       list.push(rule);
     }
   }
 
-  const suppressions = new Suppressions(index.comments);
+  // Comments are only read once there is a finding to suppress.
+  let suppressions: Suppressions | undefined;
   const honorNosec = options.honorNosec ?? true;
   const findings: Finding[] = [];
   let suppressed = 0;
@@ -74,6 +79,10 @@ export function analyzeTree(
       break;
     }
     const { node, scope } = index.calls[i];
+    if (anyCall.length === 0) {
+      const fn = node.childForFieldName('function');
+      if (fn?.type === 'attribute' && !members.has(fn.childForFieldName('attribute')?.text ?? '')) continue;
+    }
     const call = CallSite.resolve(node, scope);
     const matched = call.qname ? byCallee.get(call.qname) : undefined;
     if (!matched && anyCall.length === 0) continue;
@@ -82,6 +91,7 @@ export function analyzeTree(
         text,
         report(r) {
           const lines = [r.node.startPosition.row, node.startPosition.row, node.endPosition.row];
+          suppressions ??= new Suppressions(tree.rootNode.descendantsOfType('comment').filter((c) => c !== null));
           if (suppressions.size > 0 && suppressions.isSuppressed(rule.meta, lines, honorNosec)) {
             suppressed++;
             return;

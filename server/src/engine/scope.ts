@@ -2,7 +2,7 @@
  * Name resolution for Python source: which import, assignment, definition or parameter a name
  * refers to at a given point.
  *
- * One pass over the tree builds the scopes (module, def, lambda, class, comprehension) and records
+ * One query pass over the tree builds the scopes (module, def, lambda, class, comprehension) and records
  * every binding with the offset from which it is visible. Lookups follow Python's rules closely
  * enough for a linter:
  * - inside one scope, the binding in force is the last one that ends before the use (source order),
@@ -12,6 +12,7 @@
  *   `lambda` see the enclosing scope's final binding;
  * - class bodies are not visible from the methods defined inside them.
  */
+import { Query, type Language } from 'web-tree-sitter';
 import type { Node, Tree } from './parser';
 import { canonicalName, wildcardExports } from './modules';
 
@@ -85,113 +86,133 @@ export interface ScopeIndex {
   module: Scope;
   /** Every call expression with the scope it appears in, in source order. */
   calls: { node: Node; scope: Scope }[];
-  /** Every comment node, in source order. */
-  comments: Node[];
   /** ERROR and MISSING nodes left by tree-sitter's error recovery. */
   errors: Node[];
 }
 
-const COMPREHENSIONS = new Set([
-  'list_comprehension',
-  'set_comprehension',
-  'dictionary_comprehension',
-  'generator_expression',
-]);
+/**
+ * The nodes the scope builder needs, captured in one native query pass instead of a JavaScript
+ * walk over every node (several times faster on large files).
+ */
+const QUERY_SOURCE = `
+(call) @call
+(import_statement) @import
+(import_from_statement) @from
+(assignment) @assign
+(augmented_assignment) @aug
+(named_expression) @walrus
+(for_statement) @for
+(for_in_clause) @forin
+(as_pattern) @as
+(function_definition) @def
+(class_definition) @class
+(lambda) @lambda
+[(list_comprehension) (set_comprehension) (dictionary_comprehension) (generator_expression)] @comp
+(ERROR) @error
+(MISSING) @error
+`;
 
-/** Builds the scopes and bindings of a parsed module and collects calls and comments. */
+const queries = new WeakMap<Language, Query>();
+
+function queryFor(language: Language): Query {
+  let q = queries.get(language);
+  if (!q) queries.set(language, (q = new Query(language, QUERY_SOURCE)));
+  return q;
+}
+
+/** A region of source text evaluated in one scope (a def body, a comprehension). */
+interface Region {
+  start: number;
+  end: number;
+  scope: Scope;
+}
+
+/** Builds the scopes and bindings of a parsed module and collects calls and syntax errors. */
 export function buildScopes(tree: Tree): ScopeIndex {
   const root = tree.rootNode;
   const module = new Scope('module', null, root);
-  const index: ScopeIndex = { module, calls: [], comments: [], errors: [] };
+  const index: ScopeIndex = { module, calls: [], errors: [] };
   const builder = new Builder(index);
-  builder.visitChildren(root, module);
-  // Comments may sit between a header and its block, outside the nodes the builder visits.
-  index.comments = root.descendantsOfType('comment').filter((c): c is Node => c !== null);
+  const stack: Region[] = [{ start: 0, end: Infinity, scope: module }];
+  // Captures come in source order; each is handled in the innermost region holding its start.
+  for (const { name, node } of queryFor(tree.language).captures(root)) {
+    const at = node.startIndex;
+    while (stack.length > 1 && stack[stack.length - 1].end <= at) stack.pop();
+    let i = stack.length - 1;
+    while (i > 0 && stack[i].start > at) i--;
+    const region = builder.handle(name, node, stack[i].scope);
+    if (region) stack.push(region);
+  }
   return index;
 }
 
 class Builder {
   constructor(private readonly index: ScopeIndex) {}
 
-  visitChildren(node: Node, scope: Scope): void {
-    for (let i = 0, n = node.childCount; i < n; i++) {
-      const child = node.child(i);
-      if (child) this.visit(child, scope);
-    }
-  }
-
-  visit(node: Node, scope: Scope): void {
-    switch (node.type) {
-      case 'comment':
-        return;
-      case 'ERROR':
-        this.index.errors.push(node);
-        this.visitChildren(node, scope);
-        return;
+  /** Records what `node` binds in `scope`; returns the region of a new scope it opens. */
+  handle(capture: string, node: Node, scope: Scope): Region | undefined {
+    switch (capture) {
       case 'call':
         this.index.calls.push({ node, scope });
-        this.visitChildren(node, scope);
-        return;
-      case 'import_statement':
+        return undefined;
+      case 'error':
+        this.index.errors.push(node);
+        return undefined;
+      case 'import':
         this.importStatement(node, scope);
-        return;
-      case 'import_from_statement':
+        return undefined;
+      case 'from':
         this.importFrom(node, scope);
-        return;
-      case 'future_import_statement':
-        return;
-      case 'assignment':
-        this.assignment(node, scope, node.endIndex);
-        return;
-      case 'augmented_assignment': {
+        return undefined;
+      case 'assign':
+        this.assignment(node, scope);
+        return undefined;
+      case 'aug': {
         const left = node.childForFieldName('left');
         if (left?.type === 'identifier') scope.bind(left.text, node.endIndex, { kind: 'opaque', node });
-        this.visitChildren(node, scope);
-        return;
+        return undefined;
       }
-      case 'named_expression': {
+      case 'walrus': {
         const name = node.childForFieldName('name');
         const value = node.childForFieldName('value');
-        this.visitChildren(node, scope);
         if (name && value) scope.bind(name.text, node.endIndex, { kind: 'assign', value, scope });
-        return;
+        return undefined;
       }
-      case 'for_statement':
-      case 'for_in_clause': {
+      case 'for':
+      case 'forin': {
         const left = node.childForFieldName('left');
         // A loop variable is visible in the loop body; a comprehension's variable in the whole
         // comprehension, including the element expression written before the `for`.
-        if (left) this.bindTargets(left, scope, node.type === 'for_statement' ? node.startIndex : -1);
-        this.visitChildren(node, scope);
-        return;
+        if (left) this.bindTargets(left, scope, capture === 'for' ? node.startIndex : -1);
+        return undefined;
       }
-      case 'as_pattern': {
+      case 'as': {
         // `with x as y`, `except E as e`, `case P as name`
         const alias = node.childForFieldName('alias');
         if (alias) this.bindTargets(alias, scope, node.endIndex);
-        this.visitChildren(node, scope);
-        return;
+        return undefined;
       }
-      case 'function_definition':
-        this.functionDef(node, scope);
-        return;
-      case 'class_definition':
-        this.classDef(node, scope);
-        return;
-      case 'lambda':
-        this.lambda(node, scope);
-        return;
-      case 'global_statement':
-      case 'nonlocal_statement':
-        return;
+      case 'def':
+      case 'lambda': {
+        const inner = new Scope('function', scope, node);
+        const params = node.childForFieldName('parameters');
+        if (params) this.parameters(params, inner);
+        const name = capture === 'def' ? node.childForFieldName('name') : null;
+        if (name) scope.bind(name.text, node.endIndex, { kind: 'def', node });
+        // Defaults, annotations and decorators belong to the enclosing scope: only the body is inside.
+        const body = node.childForFieldName('body');
+        return body ? { start: body.startIndex, end: body.endIndex, scope: inner } : undefined;
+      }
+      case 'class': {
+        const name = node.childForFieldName('name');
+        if (name) scope.bind(name.text, node.endIndex, { kind: 'class', node, scope });
+        const body = node.childForFieldName('body');
+        return body ? { start: body.startIndex, end: body.endIndex, scope: new Scope('class', scope, node) } : undefined;
+      }
+      case 'comp':
+        return { start: node.startIndex, end: node.endIndex, scope: new Scope('comprehension', scope, node) };
       default:
-        if (COMPREHENSIONS.has(node.type)) {
-          const inner = new Scope('comprehension', scope, node);
-          this.visitChildren(node, inner);
-          return;
-        }
-        if (node.isMissing) this.index.errors.push(node);
-        this.visitChildren(node, scope);
+        return undefined;
     }
   }
 
@@ -239,27 +260,22 @@ class Builder {
     }
   }
 
-  private assignment(node: Node, scope: Scope, at: number): void {
+  private assignment(node: Node, scope: Scope): void {
+    const at = node.endIndex;
     const left = node.childForFieldName('left');
     const right = node.childForFieldName('right');
-    // The value is evaluated first (and may hold calls or a chained assignment).
-    if (right) this.visit(right, scope);
-    const type = node.childForFieldName('type');
-    if (type) this.visit(type, scope);
     if (!left) return;
     if (left.type === 'identifier') {
-      if (right) {
-        // `a = b = value`: both names get the innermost value.
-        let value: Node = right;
-        while (value.type === 'assignment') {
-          const inner = value.childForFieldName('right');
-          if (!inner) break;
-          value = inner;
-        }
-        scope.bind(left.text, at, { kind: 'assign', value, scope });
-      } else {
-        // `x: int` declares without binding.
+      // `x: int` (no value) declares without binding.
+      if (!right) return;
+      // `a = b = value`: both names get the innermost value.
+      let value: Node = right;
+      while (value.type === 'assignment') {
+        const inner = value.childForFieldName('right');
+        if (!inner) break;
+        value = inner;
       }
+      scope.bind(left.text, at, { kind: 'assign', value, scope });
       return;
     }
     if ((left.type === 'pattern_list' || left.type === 'tuple_pattern') && right) {
@@ -276,15 +292,10 @@ class Builder {
         return;
       }
     }
-    // Attribute and subscript targets bind no name, but their object expressions may hold calls.
-    if (left.type === 'attribute' || left.type === 'subscript') {
-      this.visitChildren(left, scope);
-      return;
-    }
     this.bindTargets(left, scope, at);
   }
 
-  /** Binds every identifier of an assignment target as opaque. */
+  /** Binds every identifier of an assignment target as opaque (attributes and subscripts bind nothing). */
   private bindTargets(target: Node, scope: Scope, at: number): void {
     if (target.type === 'identifier') {
       scope.bind(target.text, at, { kind: 'opaque', node: target });
@@ -294,29 +305,8 @@ class Builder {
     for (const child of target.namedChildren) if (child) this.bindTargets(child, scope, at);
   }
 
-  private functionDef(node: Node, scope: Scope): void {
-    for (const child of node.children) if (child?.type === 'decorator') this.visit(child, scope);
-    const params = node.childForFieldName('parameters');
-    const inner = new Scope('function', scope, node);
-    if (params) this.parameters(params, scope, inner);
-    const returnType = node.childForFieldName('return_type');
-    if (returnType) this.visit(returnType, scope);
-    const body = node.childForFieldName('body');
-    if (body) this.visit(body, inner);
-    const name = node.childForFieldName('name');
-    if (name) scope.bind(name.text, node.endIndex, { kind: 'def', node });
-  }
-
-  private lambda(node: Node, scope: Scope): void {
-    const params = node.childForFieldName('parameters');
-    const inner = new Scope('function', scope, node);
-    if (params) this.parameters(params, scope, inner);
-    const body = node.childForFieldName('body');
-    if (body) this.visit(body, inner);
-  }
-
-  /** Binds parameters in `inner`; default values and annotations are evaluated in `outer`. */
-  private parameters(params: Node, outer: Scope, inner: Scope): void {
+  /** Binds parameters in the function's own scope (visible throughout its body). */
+  private parameters(params: Node, inner: Scope): void {
     for (const param of params.namedChildren) {
       if (!param) continue;
       let nameNode: Node | null = null;
@@ -328,33 +318,15 @@ class Builder {
         case 'list_splat_pattern':
         case 'dictionary_splat_pattern':
           nameNode = param.namedChildren.find((c) => c?.type === 'identifier') ?? null;
-          if (param.type === 'typed_parameter') {
-            const type = param.childForFieldName('type');
-            if (type) this.visit(type, outer);
-          }
           break;
         case 'default_parameter':
-        case 'typed_default_parameter': {
+        case 'typed_default_parameter':
           nameNode = param.childForFieldName('name');
-          const value = param.childForFieldName('value');
-          if (value) this.visit(value, outer);
           break;
-        }
         default:
           break;
       }
       if (nameNode) inner.bind(nameNode.text, -1, { kind: 'opaque', node: param });
     }
-  }
-
-  private classDef(node: Node, scope: Scope): void {
-    for (const child of node.children) if (child?.type === 'decorator') this.visit(child, scope);
-    const superclasses = node.childForFieldName('superclasses');
-    if (superclasses) this.visit(superclasses, scope);
-    const inner = new Scope('class', scope, node);
-    const body = node.childForFieldName('body');
-    if (body) this.visit(body, inner);
-    const name = node.childForFieldName('name');
-    if (name) scope.bind(name.text, node.endIndex, { kind: 'class', node, scope });
   }
 }
