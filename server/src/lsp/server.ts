@@ -1,0 +1,406 @@
+/**
+ * The ThreatLens language server: an adapter between an LSP `Connection` and the engine. It is
+ * created from an injected connection (`ThreatLensServer.initialize`), declares what it can do
+ * (`capabilities()`) and wires its handlers (`register()`), so tests can drive it over any
+ * transport. `server/src/server.ts` is the process entry that creates the real connection.
+ *
+ * Nothing here may block the connection for long: analyses are debounced per document, bounded by
+ * `threatlens.timeBudgetMs`, and every failure is caught per document and per request.
+ */
+import {
+  CodeActionKind,
+  ErrorCodes,
+  ResponseError,
+  TextDocumentSyncKind,
+  type CodeAction,
+  type CodeActionParams,
+  type Connection,
+  type Hover,
+  type HoverParams,
+  type InitializeParams,
+  type ServerCapabilities,
+} from 'vscode-languageserver/node';
+import {
+  analyzeTree,
+  enabledRules,
+  Engine,
+  findingHover,
+  getRule,
+  RULES,
+  ruleMarkdown,
+  triggeredRules,
+  type AnalysisResult,
+  type Tree,
+} from '../engine';
+import {
+  RULE_DOC_REQUEST,
+  RULES_REQUEST,
+  STATUS_NOTIFICATION,
+  type RuleDocParams,
+  type RuleDocResult,
+  type RulesResult,
+  type StatusParams,
+  type ThreatLensSettings,
+} from '../protocol';
+import { codeActions, FIX_ALL_KIND } from './codeActions';
+import { defaultDocsDir, toDiagnostic } from './diagnostics';
+import { DocumentStore, type Analysis, type OpenDocument, type RunReason } from './documents';
+import { ExcludeMatcher, SettingsStore, toAnalysisOptions } from './settings';
+import { rangeContains } from './text';
+
+export interface ThreatLensServerOptions {
+  /** Quiet time after the last keystroke before a document is analysed (ms). Default 150. */
+  debounceMs?: number;
+  /** Folder holding the rule pages `<ID>.md` that diagnostics link to. Default: `docs/rules` next to the bundle's folder. */
+  docsDir?: string;
+  /** How the engine is created; tests may inject a failing one. Default `Engine.create()`. */
+  createEngine?: () => Promise<Engine>;
+}
+
+export const DEFAULT_DEBOUNCE_MS = 150;
+
+/** Language ids the server analyses (Python files and Python notebook cells). */
+const LANGUAGES = new Set(['python']);
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
+
+function shortError(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A readable name for a document in status messages. */
+function displayName(uri: string): string {
+  const tail = uri.replace(/[?#].*$/, '').split('/').pop() ?? uri;
+  try {
+    return decodeURIComponent(tail) || uri;
+  } catch {
+    return tail || uri;
+  }
+}
+
+export class ThreatLensServer {
+  private readonly documents = new DocumentStore();
+  private readonly settings: SettingsStore;
+  private readonly exclude = new ExcludeMatcher();
+  private readonly debounceMs: number;
+  private readonly docsDir: string;
+  private readonly documentChanges: boolean;
+  private readonly workspaceFolderEvents: boolean;
+
+  private constructor(
+    private readonly connection: Connection,
+    params: InitializeParams,
+    private readonly engine: Engine | undefined,
+    private readonly engineError: string | undefined,
+    options: ThreatLensServerOptions,
+  ) {
+    const caps = params.capabilities;
+    this.settings = new SettingsStore(connection, caps.workspace?.configuration === true);
+    this.documentChanges = caps.workspace?.workspaceEdit?.documentChanges === true;
+    this.workspaceFolderEvents = caps.workspace?.workspaceFolders === true;
+    this.debounceMs = options.debounceMs ?? DEFAULT_DEBOUNCE_MS;
+    this.docsDir = options.docsDir ?? defaultDocsDir(__dirname);
+    this.exclude.setFolders(params.workspaceFolders, params.rootUri);
+  }
+
+  /**
+   * Loads the engine (the tree-sitter parser, once per process) and creates the server. When the
+   * parser cannot be loaded the server still starts: it logs why, reports status `error` and
+   * answers every request with empty results.
+   */
+  static async initialize(
+    connection: Connection,
+    params: InitializeParams,
+    options: ThreatLensServerOptions = {},
+  ): Promise<ThreatLensServer> {
+    let engine: Engine | undefined;
+    let engineError: string | undefined;
+    try {
+      engine = await (options.createEngine ?? (() => Engine.create()))();
+    } catch (err) {
+      engineError = shortError(err);
+      connection.console.error(`ThreatLens: the Python parser could not be loaded, so nothing will be analysed.\n${errorText(err)}`);
+    }
+    return new ThreatLensServer(connection, params, engine, engineError, options);
+  }
+
+  capabilities(): ServerCapabilities {
+    return {
+      textDocumentSync: {
+        openClose: true,
+        change: TextDocumentSyncKind.Incremental,
+        save: { includeText: false },
+      },
+      hoverProvider: true,
+      codeActionProvider: {
+        codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND],
+        resolveProvider: false,
+      },
+      workspace: {
+        workspaceFolders: { supported: true, changeNotifications: true },
+      },
+    };
+  }
+
+  register(): void {
+    const c = this.connection;
+    c.onInitialized(() => {
+      if (this.workspaceFolderEvents) {
+        c.workspace.onDidChangeWorkspaceFolders((e) => this.exclude.addFolders(e.added, e.removed));
+      }
+      if (this.engineError) this.status({ state: 'error', message: `Parser not loaded: ${this.engineError}` });
+      else this.status({ state: 'ok' });
+    });
+
+    c.onDidOpenTextDocument(({ textDocument: td }) => {
+      this.guard('didOpen', () => {
+        const doc = this.documents.open(td.uri, td.languageId, td.version, td.text);
+        if (LANGUAGES.has(doc.languageId)) this.schedule(doc, 'open', 0);
+      });
+    });
+
+    c.onDidChangeTextDocument(({ textDocument, contentChanges }) => {
+      this.guard('didChange', () => {
+        const doc = this.documents.get(textDocument.uri);
+        if (!doc) return;
+        doc.applyChanges(contentChanges, textDocument.version);
+        if (!LANGUAGES.has(doc.languageId)) return;
+        // In onSave mode a change analyses nothing; when the mode is not known yet the run decides.
+        if (this.settings.peek(doc.uri)?.run === 'onSave') return;
+        this.schedule(doc, 'change', this.debounceMs);
+      });
+    });
+
+    c.onDidSaveTextDocument(({ textDocument }) => {
+      this.guard('didSave', () => {
+        const doc = this.documents.get(textDocument.uri);
+        if (!doc || !LANGUAGES.has(doc.languageId)) return;
+        if (this.settings.peek(doc.uri)?.run === 'onType' && doc.analysis?.version === doc.version) return;
+        this.schedule(doc, 'save', 0);
+      });
+    });
+
+    c.onDidCloseTextDocument(({ textDocument }) => {
+      this.guard('didClose', () => {
+        this.documents.close(textDocument.uri);
+        this.settings.forget(textDocument.uri);
+        void c.sendDiagnostics({ uri: textDocument.uri, diagnostics: [] });
+      });
+    });
+
+    c.onDidChangeConfiguration((params) => {
+      this.guard('didChangeConfiguration', () => {
+        this.settings.changed(params);
+        for (const doc of this.documents.all()) {
+          if (LANGUAGES.has(doc.languageId)) this.schedule(doc, 'config', 0);
+        }
+      });
+    });
+
+    c.onHover((params) => this.hover(params));
+    c.onCodeAction((params) => this.codeAction(params));
+
+    c.onRequest(RULES_REQUEST, (): RulesResult => RULES.map((r) => ({ id: r.meta.id, title: r.meta.title })));
+    c.onRequest(RULE_DOC_REQUEST, (params: RuleDocParams | undefined): RuleDocResult | ResponseError<void> => {
+      const id = typeof params?.id === 'string' ? params.id.trim() : '';
+      const rule = id ? getRule(id) : undefined;
+      if (!rule) {
+        return new ResponseError(
+          ErrorCodes.InvalidParams,
+          id ? `ThreatLens has no rule "${id}". Rule ids look like TL101; request threatlens/rules for the list.` : 'threatlens/ruleDoc needs a rule id, e.g. { "id": "TL101" }.',
+        );
+      }
+      return { markdown: ruleMarkdown(rule) };
+    });
+
+    c.onShutdown(() => this.dispose());
+  }
+
+  /** Frees every tree and timer (on shutdown, or when a test is done with the server). */
+  dispose(): void {
+    this.documents.disposeAll();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Analysis
+  // -------------------------------------------------------------------------------------------
+
+  private schedule(doc: OpenDocument, reason: RunReason, delayMs: number): void {
+    // A pending open/save/config run must not be downgraded to a change run (skipped in onSave mode).
+    const merged = doc.pendingReason && doc.pendingReason !== 'change' ? doc.pendingReason : reason;
+    if (doc.timer) clearTimeout(doc.timer);
+    doc.pendingReason = merged;
+    doc.timer = setTimeout(() => {
+      doc.timer = undefined;
+      doc.pendingReason = undefined;
+      void this.run(doc.uri, merged);
+    }, delayMs);
+  }
+
+  private async run(uri: string, reason: RunReason): Promise<void> {
+    const doc = this.documents.get(uri);
+    if (!doc) return;
+    try {
+      const generation = this.settings.generation;
+      const settings = await this.settings.get(uri);
+      // Closed meanwhile, or the configuration changed while the settings were being fetched (then
+      // the `config` run scheduled for every open document reports, with the new settings).
+      if (this.documents.get(uri) !== doc || generation !== this.settings.generation) return;
+      if (reason === 'change' && settings.run === 'onSave') return;
+      if (!this.shouldAnalyze(doc, settings)) {
+        doc.analysis = undefined;
+        void this.connection.sendDiagnostics({ uri, version: doc.version, diagnostics: [] });
+        return;
+      }
+      if (!this.engine) {
+        this.status({ state: 'error', message: `Parser not loaded: ${this.engineError ?? 'unknown error'}` });
+        return;
+      }
+      const version = doc.version;
+      const analysis = this.analyze(doc, settings);
+      // Drop results that no longer describe the document. The analysis is synchronous and
+      // analyses the text as it is after the await above, so this holds today; it guards the
+      // invariant should the analysis ever yield.
+      if (doc.version !== version || analysis.version !== version || this.documents.get(uri) !== doc) return;
+      this.publish(doc, analysis);
+    } catch (err) {
+      this.fail(`analysing ${uri}`, err);
+    }
+  }
+
+  private shouldAnalyze(doc: OpenDocument, settings: ThreatLensSettings): boolean {
+    return settings.enable && !this.exclude.isExcluded(doc.uri, settings.exclude);
+  }
+
+  /** Analyses the document's current text (synchronously) and remembers the result. */
+  private analyze(doc: OpenDocument, settings: ThreatLensSettings): Analysis {
+    const engine = this.engine;
+    if (!engine) throw new Error('the parser is not loaded');
+    const options = toAnalysisOptions(settings);
+    const text = doc.text;
+    const rules = triggeredRules(text, enabledRules(options));
+    let result: AnalysisResult | undefined;
+    // Files that mention nothing a rule looks at need no parse; their tree keeps its edits for later.
+    if (rules.length > 0) result = analyzeTree(doc.syncedTree(engine), text, options, rules);
+    const analysis: Analysis = { version: doc.version, findings: result?.findings ?? [], timedOut: result?.timedOut ?? false };
+    doc.analysis = analysis;
+    return analysis;
+  }
+
+  private publish(doc: OpenDocument, analysis: Analysis): void {
+    const diagnostics = analysis.findings.map((f, i) => toDiagnostic(f, doc.uri, analysis.version, i, this.docsDir));
+    void this.connection.sendDiagnostics({ uri: doc.uri, version: analysis.version, diagnostics });
+    const findings = analysis.findings.length;
+    if (analysis.timedOut) {
+      const budget = this.settings.peek(doc.uri)?.timeBudgetMs;
+      this.status({
+        state: 'slow',
+        findings,
+        message: `Analysing ${displayName(doc.uri)} hit the time budget${budget ? ` of ${budget} ms` : ''} (threatlens.timeBudgetMs); the findings are partial.`,
+      });
+    } else {
+      this.status({ state: 'ok', findings });
+    }
+  }
+
+  /**
+   * The analysis of the document's current version, for a request (hover, code actions). When the
+   * published one is out of date it is recomputed now; in `onType` mode the new result is also
+   * published (and the pending debounced run cancelled), in `onSave` mode it is only used to
+   * answer the request, so the problems list keeps showing the saved state.
+   */
+  private async currentAnalysis(doc: OpenDocument): Promise<Analysis | undefined> {
+    if (!this.engine) return undefined;
+    const settings = await this.settings.get(doc.uri);
+    if (this.documents.get(doc.uri) !== doc) return undefined;
+    if (!LANGUAGES.has(doc.languageId) || !this.shouldAnalyze(doc, settings)) return undefined;
+    if (doc.analysis?.version === doc.version) return doc.analysis;
+    const analysis = this.analyze(doc, settings);
+    if (settings.run === 'onType') {
+      doc.cancelPending();
+      this.publish(doc, analysis);
+    }
+    return analysis;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Requests
+  // -------------------------------------------------------------------------------------------
+
+  private async hover(params: HoverParams): Promise<Hover | null> {
+    try {
+      const doc = this.documents.get(params.textDocument.uri);
+      if (!doc) return null;
+      const analysis = await this.currentAnalysis(doc);
+      const hits = analysis?.findings.filter((f) => rangeContains(f.range, params.position)) ?? [];
+      if (hits.length === 0) return null;
+      return {
+        contents: { kind: 'markdown', value: hits.map((f) => findingHover(f)).join('\n\n---\n\n') },
+        range: hits[0].range,
+      };
+    } catch (err) {
+      this.fail(`hover in ${params.textDocument.uri}`, err);
+      return null;
+    }
+  }
+
+  private async codeAction(params: CodeActionParams): Promise<CodeAction[]> {
+    try {
+      const doc = this.documents.get(params.textDocument.uri);
+      if (!doc || !this.engine) return [];
+      const analysis = await this.currentAnalysis(doc);
+      if (!analysis) return [];
+      // currentAnalysis parsed the current text whenever it had any rule to run; only then is
+      // the tree in sync and worth using to place ignore comments.
+      const tree = analysis.version === doc.version ? this.treeFor(doc) : undefined;
+      return codeActions({
+        uri: doc.uri,
+        document: doc.textDocument,
+        analysis: analysis.version === doc.version ? analysis : undefined,
+        tree,
+        diagnostics: params.context.diagnostics,
+        only: params.context.only,
+        documentChanges: this.documentChanges,
+      });
+    } catch (err) {
+      this.fail(`code actions in ${params.textDocument.uri}`, err);
+      return [];
+    }
+  }
+
+  /** The document's tree, parsed (incrementally) if needed; undefined if parsing fails. */
+  private treeFor(doc: OpenDocument): Tree | undefined {
+    if (!this.engine) return undefined;
+    try {
+      return doc.syncedTree(this.engine);
+    } catch {
+      return undefined;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private status(params: StatusParams): void {
+    void this.connection.sendNotification(STATUS_NOTIFICATION, params);
+  }
+
+  /** Logs a failure and reports it in the status item; the server keeps serving. */
+  private fail(what: string, err: unknown): void {
+    try {
+      this.connection.console.error(`ThreatLens: ${what} failed: ${errorText(err)}`);
+      this.status({ state: 'error', message: `ThreatLens failed while ${what}: ${shortError(err)}` });
+    } catch {
+      // The connection itself is gone; nothing left to report to.
+    }
+  }
+
+  private guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.fail(`handling ${what}`, err);
+    }
+  }
+}
