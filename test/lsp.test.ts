@@ -1,0 +1,663 @@
+/**
+ * End-to-end tests of the language server: they start the BUILT bundle (`node dist/server.js
+ * --stdio`) and talk LSP to it over a real JSON-RPC connection, the way an editor does.
+ *
+ *   node --import tsx --test test/lsp.test.ts
+ *
+ * `before` runs `npm run build` when dist/server.js is missing or older than server/src. Nothing
+ * here sleeps for a fixed time: every expectation waits for the matching notification (with a
+ * timeout), usually the publishDiagnostics of one document version.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  createMessageConnection,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type CodeAction,
+  type ConfigurationParams,
+  type Diagnostic,
+  type Hover,
+  type InitializeResult,
+  type MessageConnection,
+  type PublishDiagnosticsParams,
+  type TextDocumentContentChangeEvent,
+  type TextEdit,
+  type WorkspaceEdit,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { Engine, type Tree } from '../server/src/engine';
+import { OpenDocument } from '../server/src/lsp/documents';
+import { pointAt, treeEditFor } from '../server/src/lsp/text';
+import type { RuleDocResult, RulesResult, StatusParams } from '../server/src/protocol';
+
+const root = join(__dirname, '..');
+const serverBundle = join(root, 'dist', 'server.js');
+const TIMEOUT_MS = 15_000;
+
+// ---------------------------------------------------------------------------------------------
+// Build
+// ---------------------------------------------------------------------------------------------
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else if (entry.isFile()) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function ensureBuilt(): void {
+  const sources = Math.max(newestMtime(join(root, 'server', 'src')), statSync(join(root, 'scripts', 'build.mjs')).mtimeMs);
+  if (existsSync(serverBundle) && statSync(serverBundle).mtimeMs >= sources) return;
+  const result = spawnSync('npm', ['run', 'build'], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 120_000,
+    shell: process.platform === 'win32',
+  });
+  if (result.status !== 0) assert.fail(`npm run build failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A small LSP client
+// ---------------------------------------------------------------------------------------------
+
+interface ServerEvent {
+  method: string;
+  params: unknown;
+}
+
+type Settings = Record<string, unknown>;
+
+const CLIENT_CAPABILITIES = {
+  workspace: {
+    configuration: true,
+    didChangeConfiguration: { dynamicRegistration: false },
+    workspaceEdit: { documentChanges: true },
+  },
+  textDocument: {
+    synchronization: { didSave: true, dynamicRegistration: false },
+    publishDiagnostics: {
+      relatedInformation: true,
+      versionSupport: true,
+      codeDescriptionSupport: true,
+      dataSupport: true,
+    },
+    hover: { contentFormat: ['markdown', 'plaintext'] },
+    codeAction: {
+      isPreferredSupport: true,
+      codeActionLiteralSupport: { codeActionKind: { valueSet: ['quickfix', 'source', 'source.fixAll'] } },
+    },
+  },
+};
+
+class TestClient {
+  readonly events: ServerEvent[] = [];
+  readonly configurationRequests: ConfigurationParams[] = [];
+  private readonly listeners = new Set<() => void>();
+  private stderr = '';
+  private exited = false;
+  readonly texts = new Map<string, TextDocument>();
+
+  private constructor(
+    readonly proc: ChildProcessWithoutNullStreams,
+    readonly conn: MessageConnection,
+    /** The `threatlens` settings the client answers with, per scope URI. */
+    public settings: (scopeUri: string | undefined) => Settings,
+  ) {
+    proc.stderr.setEncoding('utf8');
+    proc.stderr.on('data', (chunk: string) => (this.stderr += chunk));
+    proc.on('exit', () => {
+      this.exited = true;
+      this.notify();
+    });
+    const record = (method: string) => (params: unknown) => {
+      this.events.push({ method, params });
+      this.notify();
+    };
+    for (const m of ['textDocument/publishDiagnostics', 'threatlens/status', 'window/logMessage', 'window/showMessage']) {
+      conn.onNotification(m, record(m));
+    }
+    conn.onRequest('workspace/configuration', (params: ConfigurationParams) => {
+      this.configurationRequests.push(params);
+      return params.items.map((item) => (item.section === 'threatlens' ? this.settings(item.scopeUri) : null));
+    });
+    conn.listen();
+  }
+
+  static start(bundle: string, settings: (scopeUri: string | undefined) => Settings): TestClient {
+    const proc = spawn(process.execPath, [bundle, '--stdio'], { cwd: root, stdio: 'pipe' });
+    const conn = createMessageConnection(new StreamMessageReader(proc.stdout), new StreamMessageWriter(proc.stdin));
+    return new TestClient(proc, conn, settings);
+  }
+
+  async initialize(): Promise<InitializeResult> {
+    const result = await this.conn.sendRequest<InitializeResult>('initialize', {
+      processId: process.pid,
+      rootUri: 'file:///project',
+      workspaceFolders: [{ uri: 'file:///project', name: 'project' }],
+      capabilities: CLIENT_CAPABILITIES,
+    });
+    await this.conn.sendNotification('initialized', {});
+    return result;
+  }
+
+  private notify(): void {
+    for (const l of [...this.listeners]) l();
+  }
+
+  /** Index of the next event; pass it to `waitFor` to only look at what arrives afterwards. */
+  mark(): number {
+    return this.events.length;
+  }
+
+  /** Resolves with the first event from index `from` on for which `pick` returns a value. */
+  waitFor<T>(what: string, pick: (e: ServerEvent) => T | undefined, from = 0, timeoutMs = TIMEOUT_MS): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let cursor = from;
+      const check = (): void => {
+        for (; cursor < this.events.length; cursor++) {
+          const value = pick(this.events[cursor]);
+          if (value !== undefined) {
+            done();
+            resolve(value);
+            return;
+          }
+        }
+        if (this.exited) {
+          done();
+          reject(new Error(`server exited while waiting for ${what}\n${this.stderr}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        const seen = this.events.slice(from).map((e) => `${e.method} ${JSON.stringify(e.params).slice(0, 200)}`);
+        reject(new Error(`timed out waiting for ${what}; events since:\n${seen.join('\n')}\nstderr:\n${this.stderr}`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.listeners.delete(check);
+      };
+      this.listeners.add(check);
+      check();
+    });
+  }
+
+  /** The diagnostics the server publishes for `uri` at `version` (from event index `from` on). */
+  diagnostics(uri: string, version: number, from = 0): Promise<Diagnostic[]> {
+    return this.waitFor(`diagnostics for ${uri} v${version}`, (e) => {
+      if (e.method !== 'textDocument/publishDiagnostics') return undefined;
+      const p = e.params as PublishDiagnosticsParams;
+      return p.uri === uri && p.version === version ? p.diagnostics : undefined;
+    }, from);
+  }
+
+  /** The next diagnostics published for `uri`, whatever the version. */
+  nextDiagnostics(uri: string, from: number): Promise<PublishDiagnosticsParams> {
+    return this.waitFor(`diagnostics for ${uri}`, (e) => {
+      if (e.method !== 'textDocument/publishDiagnostics') return undefined;
+      const p = e.params as PublishDiagnosticsParams;
+      return p.uri === uri ? p : undefined;
+    }, from);
+  }
+
+  status(from: number, state?: StatusParams['state']): Promise<StatusParams> {
+    return this.waitFor(`status ${state ?? ''}`, (e) => {
+      if (e.method !== 'threatlens/status') return undefined;
+      const p = e.params as StatusParams;
+      return !state || p.state === state ? p : undefined;
+    }, from);
+  }
+
+  async open(uri: string, text: string, version = 1): Promise<void> {
+    this.texts.set(uri, TextDocument.create(uri, 'python', version, text));
+    await this.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version, text } });
+  }
+
+  /** Applies `changes` to the local copy and sends them as one didChange. */
+  async change(uri: string, version: number, changes: TextDocumentContentChangeEvent[]): Promise<void> {
+    const doc = this.texts.get(uri);
+    assert.ok(doc, `${uri} is not open`);
+    this.texts.set(uri, TextDocument.update(doc, changes, version));
+    await this.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: changes });
+  }
+
+  /** Applies the edits of a WorkspaceEdit for `uri` as incremental changes (last edit first). */
+  async applyEdit(uri: string, version: number, edit: WorkspaceEdit | undefined): Promise<string> {
+    const doc = this.texts.get(uri);
+    assert.ok(doc && edit, 'no edit to apply');
+    const edits: TextEdit[] = [];
+    for (const dc of edit.documentChanges ?? []) {
+      assert.ok('textDocument' in dc && 'edits' in dc, 'only text document edits expected');
+      assert.equal(dc.textDocument.uri, uri);
+      assert.equal(dc.textDocument.version, doc.version, 'the edit is versioned for the current text');
+      edits.push(...(dc.edits as TextEdit[]));
+    }
+    edits.push(...(edit.changes?.[uri] ?? []));
+    assert.ok(edits.length > 0, 'the edit changes nothing');
+    const sorted = [...edits].sort(
+      (a, b) => b.range.start.line - a.range.start.line || b.range.start.character - a.range.start.character,
+    );
+    await this.change(uri, version, sorted.map((e) => ({ range: e.range, text: e.newText })));
+    return this.text(uri);
+  }
+
+  text(uri: string): string {
+    return this.texts.get(uri)?.getText() ?? '';
+  }
+
+  codeActions(uri: string, diagnostics: Diagnostic[], only?: string[]): Promise<CodeAction[]> {
+    const range = diagnostics[0]?.range ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+    return this.conn.sendRequest<CodeAction[]>('textDocument/codeAction', {
+      textDocument: { uri },
+      range,
+      context: { diagnostics, ...(only ? { only } : {}) },
+    });
+  }
+
+  async configurationChanged(): Promise<void> {
+    await this.conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
+  }
+
+  async stop(): Promise<void> {
+    if (!this.exited) {
+      try {
+        await Promise.race([
+          (async () => {
+            await this.conn.sendRequest('shutdown');
+            await this.conn.sendNotification('exit');
+          })(),
+          new Promise((resolve) => setTimeout(resolve, 2000).unref()),
+        ]);
+      } catch {
+        // The server is already gone.
+      }
+    }
+    this.conn.dispose();
+    if (!this.exited) this.proc.kill();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Settings as the test's "editor" reports them; individual tests swap in their own. */
+function baseSettings(scopeUri: string | undefined): Settings {
+  const s: Settings = { enable: true, run: 'onType', rules: { disabled: [], severity: {} }, exclude: ['**/vendored/**'] };
+  if (scopeUri?.includes('onsave')) s.run = 'onSave';
+  if (scopeUri?.includes('disabled')) s.enable = false;
+  if (scopeUri?.includes('slow')) s.timeBudgetMs = 1e-6;
+  return s;
+}
+
+const TORCH = 'import torch\nstate = torch.load("ckpt.pt")\n';
+
+describe('language server over stdio (dist/server.js)', () => {
+  let client: TestClient;
+  let init: InitializeResult;
+
+  before(async () => {
+    ensureBuilt();
+    client = TestClient.start(serverBundle, baseSettings);
+    const from = client.mark();
+    init = await client.initialize();
+    await client.status(from, 'ok');
+  });
+
+  after(async () => {
+    await client?.stop();
+  });
+
+  it('declares incremental sync, hover and the two code action kinds', () => {
+    const caps = init.capabilities;
+    const sync = caps.textDocumentSync;
+    assert.ok(typeof sync === 'object' && sync !== null);
+    assert.equal(sync.change, 2, 'TextDocumentSyncKind.Incremental');
+    assert.equal(sync.openClose, true);
+    assert.equal(caps.hoverProvider, true);
+    const ca = caps.codeActionProvider;
+    assert.ok(typeof ca === 'object' && ca !== null);
+    assert.deepEqual(ca.codeActionKinds, ['quickfix', 'source.fixAll.threatlens']);
+    assert.equal(ca.resolveProvider, false);
+  });
+
+  it('reports torch.load, follows incremental edits, fixes it with a quick fix', async () => {
+    const uri = 'file:///project/train.py';
+    await client.open(uri, TORCH);
+    const [d] = await client.diagnostics(uri, 1);
+    assert.ok(d, 'one diagnostic');
+    assert.equal(d.code, 'TL108');
+    assert.equal(d.source, 'ThreatLens');
+    assert.equal(d.range.start.line, 1);
+    assert.equal(d.severity, 2, 'medium -> Warning');
+    assert.match(d.codeDescription?.href ?? '', /^file:\/\/.*\/docs\/rules\/TL108\.md$/);
+    const message = typeof d.message === 'string' ? d.message : d.message.value;
+    assert.match(message, /weights_only/);
+    assert.match(message, /\nThreats: MLT-\d+/);
+    assert.match(message, /ATLAS: AML\.T\d{4}/);
+    assert.deepEqual((d.data as { ruleId: string }).ruleId, 'TL108');
+    assert.ok(!client.configurationRequests.length || client.configurationRequests.some((p) => p.items.some((i) => i.scopeUri === uri)), 'settings were pulled for the document');
+
+    // Two lines inserted above: the finding moves with the text.
+    await client.change(uri, 2, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: 'import os\nimport sys\n' }]);
+    const moved = await client.diagnostics(uri, 2);
+    assert.equal(moved.length, 1);
+    assert.equal(moved[0].range.start.line, 3);
+    assert.equal(moved[0].range.start.character, d.range.start.character);
+
+    const actions = await client.codeActions(uri, moved);
+    const titles = actions.map((a) => a.title);
+    const fix = actions.find((a) => a.title === 'TL108: Add weights_only=True');
+    assert.ok(fix, `quick fix offered: ${titles.join(' | ')}`);
+    assert.equal(fix.kind, 'quickfix');
+    assert.equal(fix.isPreferred, true);
+    const ignore = titles.indexOf('Ignore TL108 on this line');
+    const doc = actions.find((a) => a.title === 'Show documentation for TL108');
+    assert.ok(ignore > titles.indexOf(fix.title), 'ignore comes after the fixes');
+    assert.ok(doc && titles.indexOf(doc.title) > ignore, 'documentation comes last');
+    assert.deepEqual(doc.command, { title: 'Show documentation for TL108', command: 'threatlens.showRuleDoc', arguments: ['TL108'] });
+
+    const text = await client.applyEdit(uri, 3, fix.edit);
+    assert.match(text, /torch\.load\("ckpt\.pt", weights_only=True\)/);
+    assert.deepEqual(await client.diagnostics(uri, 3), []);
+  });
+
+  it('keeps the tree in sync through many small edits (typing character by character)', async () => {
+    const uri = 'file:///project/typing.py';
+    await client.open(uri, 'import pickle\n');
+    assert.deepEqual(await client.diagnostics(uri, 1), []);
+    const typed = 'data = pickle.loads(blob)\n';
+    let version = 1;
+    for (let i = 0; i < typed.length; i++) {
+      const pos = client.texts.get(uri)!.positionAt(client.text(uri).length);
+      await client.change(uri, ++version, [{ range: { start: pos, end: pos }, text: typed[i] }]);
+    }
+    const diags = await client.diagnostics(uri, version);
+    assert.deepEqual(diags.map((x) => [x.code, x.range.start.line]), [['TL101', 1]]);
+    // Delete the call again (a multi-line range) and replace it.
+    await client.change(uri, ++version, [{ range: { start: { line: 1, character: 7 }, end: { line: 2, character: 0 } }, text: 'None\n' }]);
+    assert.deepEqual(await client.diagnostics(uri, version), []);
+  });
+
+  it('hover shows the rule, its threat and the ATLAS technique', async () => {
+    const uri = 'file:///project/hover.py';
+    await client.open(uri, TORCH);
+    const [d] = await client.diagnostics(uri, 1);
+    const hover = await client.conn.sendRequest<Hover | null>('textDocument/hover', { textDocument: { uri }, position: d.range.start });
+    assert.ok(hover);
+    const contents = hover.contents as { kind: string; value: string };
+    assert.equal(contents.kind, 'markdown');
+    assert.match(contents.value, /TL108/);
+    assert.match(contents.value, /MLT-\d+/);
+    assert.match(contents.value, /AML\.T\d{4}/);
+    const nothing = await client.conn.sendRequest<Hover | null>('textDocument/hover', { textDocument: { uri }, position: { line: 0, character: 0 } });
+    assert.equal(nothing, null);
+  });
+
+  it('source.fixAll.threatlens applies every safe fix', async () => {
+    const uri = 'file:///project/fixall.py';
+    const text = 'import torch\nimport yaml\n\nmodel = torch.load("m.pt")\ncfg = yaml.load(open("c.yaml"))\n';
+    await client.open(uri, text);
+    const diags = await client.diagnostics(uri, 1);
+    assert.deepEqual(diags.map((x) => x.code).sort(), ['TL108', 'TL109']);
+    const actions = await client.codeActions(uri, diags, ['source.fixAll.threatlens']);
+    assert.equal(actions.length, 1, 'only the fix-all action when only asks for it');
+    assert.equal(actions[0].kind, 'source.fixAll.threatlens');
+    const fixed = await client.applyEdit(uri, 2, actions[0].edit);
+    assert.match(fixed, /torch\.load\("m\.pt", weights_only=True\)/);
+    assert.match(fixed, /yaml\.safe_load\(open\("c\.yaml"\)\)/);
+    assert.deepEqual(await client.diagnostics(uri, 2), []);
+    // Nothing left to fix: no fix-all action.
+    assert.deepEqual(await client.codeActions(uri, [], ['source.fixAll']), []);
+  });
+
+  it('disabling a rule in the settings removes its diagnostic', async () => {
+    const uri = 'file:///project/settings.py';
+    await client.open(uri, TORCH);
+    assert.equal((await client.diagnostics(uri, 1)).length, 1);
+    const from = client.mark();
+    client.settings = (scope) => ({ ...baseSettings(scope), rules: { disabled: ['TL108'], severity: {} } });
+    try {
+      await client.configurationChanged();
+      const next = await client.nextDiagnostics(uri, from);
+      assert.equal(next.version, 1);
+      assert.deepEqual(next.diagnostics, []);
+    } finally {
+      const back = client.mark();
+      client.settings = baseSettings;
+      await client.configurationChanged();
+      assert.equal((await client.nextDiagnostics(uri, back)).diagnostics.length, 1);
+    }
+  });
+
+  it('a severity override changes the diagnostic severity', async () => {
+    const uri = 'file:///project/severity.py';
+    await client.open(uri, TORCH);
+    assert.equal((await client.diagnostics(uri, 1))[0].severity, 2);
+    const from = client.mark();
+    client.settings = (scope) => ({ ...baseSettings(scope), rules: { disabled: [], severity: { TL108: 'critical' } } });
+    try {
+      await client.configurationChanged();
+      assert.equal((await client.nextDiagnostics(uri, from)).diagnostics[0]?.severity, 1, 'critical -> Error');
+    } finally {
+      const back = client.mark();
+      client.settings = baseSettings;
+      await client.configurationChanged();
+      await client.nextDiagnostics(uri, back);
+    }
+  });
+
+  it('analyses what tree-sitter recovers from malformed Python, without reporting the syntax error', async () => {
+    const uri = 'file:///project/broken.py';
+    await client.open(uri, 'def broken(:\n    pass\nimport pickle\npickle.loads(data)\n');
+    const diags = await client.diagnostics(uri, 1);
+    assert.deepEqual(diags.map((x) => [x.code, x.range.start.line]), [['TL101', 3]]);
+  });
+
+  it('an ignore comment suppresses, and the ignore action writes one', async () => {
+    const commented = 'file:///project/ignored.py';
+    await client.open(commented, 'import pickle\nobj = pickle.loads(blob)  # threatlens: ignore[TL101] trusted cache\n');
+    assert.deepEqual(await client.diagnostics(commented, 1), []);
+
+    const uri = 'file:///project/to-ignore.py';
+    await client.open(uri, 'import pickle\nobj = pickle.loads(blob)\n');
+    const diags = await client.diagnostics(uri, 1);
+    const actions = await client.codeActions(uri, diags);
+    const ignore = actions.find((a) => a.title === 'Ignore TL101 on this line');
+    assert.ok(ignore, actions.map((a) => a.title).join(' | '));
+    const text = await client.applyEdit(uri, 2, ignore.edit);
+    assert.equal(text, 'import pickle\nobj = pickle.loads(blob)  # threatlens: ignore[TL101] <reason>\n');
+    assert.deepEqual(await client.diagnostics(uri, 2), []);
+  });
+
+  it('the ignore action extends an existing ignore comment', async () => {
+    const uri = 'file:///project/extend.py';
+    await client.open(uri, 'import pickle, torch\nx = pickle.loads(torch.load("a"))  # threatlens: ignore[TL108] weights are ours\n');
+    const diags = await client.diagnostics(uri, 1);
+    assert.deepEqual(diags.map((x) => x.code), ['TL101']);
+    const actions = await client.codeActions(uri, diags);
+    const ignore = actions.find((a) => a.title === 'Ignore TL101 on this line');
+    assert.ok(ignore);
+    const text = await client.applyEdit(uri, 2, ignore.edit);
+    assert.match(text, /# threatlens: ignore\[TL108, TL101\] weights are ours\n$/);
+    assert.deepEqual(await client.diagnostics(uri, 2), []);
+  });
+
+  it('works for untitled buffers and notebook cells', async () => {
+    for (const uri of ['untitled:Untitled-1', 'vscode-notebook-cell:/project/explore.ipynb#W2sZmlsZQ%3D%3D']) {
+      await client.open(uri, 'import pickle\npickle.loads(b"")\n');
+      const diags = await client.diagnostics(uri, 1);
+      assert.deepEqual(diags.map((x) => x.code), ['TL101'], uri);
+      const actions = await client.codeActions(uri, diags);
+      assert.ok(actions.some((a) => a.title === 'Ignore TL101 on this line'), uri);
+    }
+  });
+
+  it('skips excluded and disabled documents', async () => {
+    for (const uri of ['file:///project/vendored/lib.py', 'file:///project/disabled/app.py']) {
+      await client.open(uri, TORCH);
+      assert.deepEqual(await client.diagnostics(uri, 1), [], uri);
+    }
+  });
+
+  it('run: onSave analyses on open and save only', async () => {
+    const uri = 'file:///project/onsave/job.py';
+    await client.open(uri, 'import pickle\n');
+    assert.deepEqual(await client.diagnostics(uri, 1), []);
+    await client.change(uri, 2, [{ range: { start: { line: 1, character: 0 }, end: { line: 1, character: 0 } }, text: 'pickle.loads(b"")\n' }]);
+    // Requests still see the unsaved text...
+    const hover = await client.conn.sendRequest<Hover | null>('textDocument/hover', { textDocument: { uri }, position: { line: 1, character: 0 } });
+    assert.ok(hover, 'hover answers on unsaved text');
+    // ...but nothing is published until the save.
+    assert.equal(
+      client.events.some((e) => e.method === 'textDocument/publishDiagnostics' && (e.params as PublishDiagnosticsParams).uri === uri && (e.params as PublishDiagnosticsParams).version === 2),
+      false,
+    );
+    await client.conn.sendNotification('textDocument/didSave', { textDocument: { uri } });
+    assert.deepEqual((await client.diagnostics(uri, 2)).map((x) => x.code), ['TL101']);
+  });
+
+  it('reports status "slow" when the time budget runs out', async () => {
+    const uri = 'file:///project/slow.py';
+    const from = client.mark();
+    await client.open(uri, 'import torch\n' + 'm = torch.load(p)\n'.repeat(300));
+    const status = await client.status(from, 'slow');
+    assert.match(status.message ?? '', /timeBudgetMs/);
+    const diags = await client.diagnostics(uri, 1, from);
+    assert.ok(diags.length < 300, 'partial results');
+  });
+
+  it('closing a document clears its diagnostics', async () => {
+    const uri = 'file:///project/closed.py';
+    await client.open(uri, TORCH);
+    await client.diagnostics(uri, 1);
+    const from = client.mark();
+    await client.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
+    assert.deepEqual((await client.nextDiagnostics(uri, from)).diagnostics, []);
+  });
+
+  it('answers threatlens/rules and threatlens/ruleDoc', async () => {
+    const rules = await client.conn.sendRequest<RulesResult>('threatlens/rules', {});
+    assert.ok(rules.some((r) => r.id === 'TL101' && r.title.length > 0));
+    const doc = await client.conn.sendRequest<RuleDocResult>('threatlens/ruleDoc', { id: 'TL101' });
+    assert.match(doc.markdown, /^# TL101/);
+    await assert.rejects(client.conn.sendRequest('threatlens/ruleDoc', { id: 'TL999' }), /TL999/);
+  });
+
+  it('keeps serving after all of the above', async () => {
+    const uri = 'file:///project/last.py';
+    await client.open(uri, TORCH);
+    assert.equal((await client.diagnostics(uri, 1)).length, 1);
+  });
+});
+
+describe('language server without its parser files', () => {
+  let client: TestClient | undefined;
+  let dir: string | undefined;
+
+  after(async () => {
+    await client?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts, reports an error status and answers with empty results', async () => {
+    ensureBuilt();
+    // A copy of the bundle in a folder with no dist/web-tree-sitter.wasm or grammars/ above it.
+    dir = mkdtempSync(join(tmpdir(), 'threatlens-lsp-'));
+    const bundle = join(dir, 'server.js');
+    copyFileSync(serverBundle, bundle);
+    client = TestClient.start(bundle, baseSettings);
+    const from = client.mark();
+    const init = await client.initialize();
+    assert.ok(init.capabilities.hoverProvider);
+    const status = await client.status(from, 'error');
+    assert.match(status.message ?? '', /parser/i);
+
+    const uri = 'file:///project/train.py';
+    await client.open(uri, TORCH);
+    const hover = await client.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 1, character: 8 } });
+    assert.equal(hover, null);
+    assert.deepEqual(await client.codeActions(uri, []), []);
+    const rules = await client.conn.sendRequest<RulesResult>('threatlens/rules', {});
+    assert.ok(rules.length > 0, 'rule docs need no parser');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// In-process: the incremental tree equals a fresh parse after any sequence of edits
+// ---------------------------------------------------------------------------------------------
+
+/** Every node as `type start-end (row:col-row:col)`, in document order. */
+function shape(tree: Tree): string[] {
+  const out: string[] = [];
+  const cursor = tree.walk();
+  for (;;) {
+    const n = cursor.currentNode;
+    out.push(`${n.type} ${n.startIndex}-${n.endIndex} (${n.startPosition.row}:${n.startPosition.column}-${n.endPosition.row}:${n.endPosition.column})`);
+    if (cursor.gotoFirstChild()) continue;
+    while (!cursor.gotoNextSibling()) {
+      if (!cursor.gotoParent()) {
+        cursor.delete();
+        return out;
+      }
+    }
+  }
+}
+
+describe('incremental document sync (in process)', () => {
+  it('an edited and re-parsed tree matches a fresh parse of the same text', async () => {
+    const engine = await Engine.create();
+    let seed = 20240611;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const snippets = ['', 'x', '\n', '    ', 'pickle.loads(b)\n', '(', ')', '"é😀"', '\r\n', 'def f(a):\n    return a\n', '# 注释\n', 'ß', '\t'];
+    const start =
+      'import pickle\r\nimport torch\n\ndef load(p):\n    """Load 😀 a model."""\n    return torch.load(p)  # é\n\nclass A:\n    x = pickle.loads(b"")\n';
+    const doc = new OpenDocument('untitled:fuzz', 'python', 1, start);
+    try {
+      doc.syncedTree(engine);
+      for (let step = 0; step < 300; step++) {
+        const before = doc.text;
+        // 1 to 3 changes per notification, each relative to the text left by the previous one.
+        const changes: TextDocumentContentChangeEvent[] = [];
+        let expected = TextDocument.create('untitled:expected', 'python', 0, before);
+        for (let k = 0, count = 1 + random(3); k < count; k++) {
+          const len = expected.getText().length;
+          const a = random(len + 1);
+          const b = Math.min(len, a + random(12));
+          const change = { range: { start: expected.positionAt(a), end: expected.positionAt(b) }, text: snippets[random(snippets.length)] };
+          changes.push(change);
+          // The edit's points must be where tree-sitter counts them (rows split at \n only).
+          const edit = treeEditFor(expected, change.range, change.text);
+          const oldText = expected.getText();
+          expected = TextDocument.update(expected, [change], 0);
+          assert.deepEqual(edit.startPosition, pointAt(oldText, edit.startIndex));
+          assert.deepEqual(edit.oldEndPosition, pointAt(oldText, edit.oldEndIndex));
+          assert.deepEqual(edit.newEndPosition, pointAt(expected.getText(), edit.newEndIndex));
+          assert.equal(expected.getText().slice(edit.startIndex, edit.newEndIndex), change.text);
+        }
+        doc.applyChanges(changes, step + 2);
+        assert.equal(doc.text, expected.getText(), 'the text follows the changes');
+        // Re-parse only every few steps, so edits pile up on one tree as during fast typing.
+        if (random(3) === 0 || step === 299) {
+          const fresh = engine.parse(doc.text);
+          try {
+            assert.deepEqual(shape(doc.syncedTree(engine)), shape(fresh), `step ${step}: ${JSON.stringify(before)} + ${JSON.stringify(changes)}`);
+          } finally {
+            fresh.delete();
+          }
+        }
+      }
+    } finally {
+      doc.dispose();
+    }
+  });
+});
