@@ -25,7 +25,7 @@ export function isDiagnosticData(value: unknown): value is DiagnosticData {
 
 const SEVERITY: Record<Severity, DiagnosticSeverity> = {
   critical: DiagnosticSeverity.Error,
-  high: DiagnosticSeverity.Warning,
+  high: DiagnosticSeverity.Error,
   medium: DiagnosticSeverity.Warning,
   low: DiagnosticSeverity.Information,
 };
