@@ -1,0 +1,185 @@
+/**
+ * SARIF 2.1.0 report (`--format sarif`), the format GitHub code scanning and most security
+ * dashboards import. One run; the driver lists every rule that ran; each result carries its
+ * location, fixes and a fingerprint that survives unrelated edits to the file.
+ *
+ * File locations are relative URIs against `%SRCROOT%` (the directory the scan ran in); the report
+ * holds no absolute path except, by default, the `file:` URIs of the rule docs (see `helpUri`).
+ */
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ruleMarkdown, techniquesOf, type Range, type Rule, type Severity } from '../engine';
+import { TOOL_DISPLAY_NAME, TOOL_HOMEPAGE } from './meta';
+import { errorsOf, findingsOf, skippedOf, type Problem, type ScanReport } from './report';
+
+export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
+const SRCROOT = '%SRCROOT%';
+/** Key of our entry in `partialFingerprints`; bump the suffix if the hashed text ever changes. */
+export const FINGERPRINT_KEY = 'threatlens/v1';
+
+type Level = 'error' | 'warning' | 'note';
+
+const LEVEL: Record<Severity, Level> = { critical: 'error', high: 'error', medium: 'warning', low: 'note' };
+
+/** GitHub's `security-severity` scale (0.0-10.0): 9.0+ critical, 7.0+ high, 4.0+ medium, else low. */
+const SECURITY_SEVERITY: Record<Severity, string> = { critical: '9.5', high: '8.0', medium: '5.5', low: '3.0' };
+
+interface SarifRegion {
+  startLine: number;
+  startColumn: number;
+  endLine: number;
+  endColumn: number;
+}
+
+interface SarifArtifactLocation {
+  uri: string;
+  uriBaseId: string;
+}
+
+export interface SarifOptions {
+  /** Base URL of the rule pages (`<url>/TL101.md`); default: `file:` URIs of the bundled docs/rules. */
+  readonly docsBaseUrl?: string;
+}
+
+function region(range: Range): SarifRegion {
+  return {
+    startLine: range.start.line + 1,
+    startColumn: range.start.character + 1,
+    endLine: range.end.line + 1,
+    endColumn: range.end.character + 1,
+  };
+}
+
+/** A relative path as a URI reference: each segment percent-encoded, `/`-separated. */
+function relativeUri(file: string): string {
+  return file
+    .split('/')
+    .map((seg) => (seg === '..' || seg === '.' ? seg : encodeURIComponent(seg)))
+    .join('/');
+}
+
+function artifact(file: string): SarifArtifactLocation {
+  return { uri: relativeUri(file), uriBaseId: SRCROOT };
+}
+
+/** The folder of the rule pages, as a URL without a trailing slash. */
+function rulesBase(options: SarifOptions): string {
+  if (options.docsBaseUrl) return options.docsBaseUrl.replace(/\/+$/, '');
+  return pathToFileURL(path.join(__dirname, '..', 'docs', 'rules')).href;
+}
+
+/** Where a rule's documentation page lives. */
+export function ruleHelpUri(id: string, options: SarifOptions): string {
+  return `${rulesBase(options)}/${id}.md`;
+}
+
+function ruleDescriptor(rule: Rule, options: SarifOptions) {
+  const m = rule.meta;
+  const tags = [
+    'security',
+    m.family,
+    ...m.cwe,
+    ...m.cwe.map((c) => `external/cwe/${c.toLowerCase()}`),
+    ...m.threats,
+    ...techniquesOf(m).map((t) => t.id),
+  ];
+  return {
+    id: m.id,
+    name: m.name,
+    shortDescription: { text: m.title },
+    fullDescription: { text: m.docs.finds },
+    help: {
+      text: `${m.docs.finds}\n\n${m.docs.why}\n\nUse instead:\n\n${m.docs.useInstead.trimEnd()}`,
+      // Threat links made absolute: a SARIF viewer has no folder to resolve `../threats.md` against.
+      markdown: ruleMarkdown(rule, { threatDocBase: new URL('../threats.md', `${rulesBase(options)}/`).href }),
+    },
+    helpUri: ruleHelpUri(m.id, options),
+    defaultConfiguration: { level: LEVEL[m.severity] },
+    properties: {
+      tags: [...new Set(tags)],
+      'security-severity': SECURITY_SEVERITY[m.severity],
+      precision: 'high',
+    },
+  };
+}
+
+function fingerprint(ruleId: string, file: string, line: string): string {
+  return createHash('sha256').update(`${ruleId}\u0000${file}\u0000${line}`).digest('hex').slice(0, 32);
+}
+
+function notification(p: Problem, level: 'error' | 'note') {
+  return {
+    level,
+    message: { text: `${p.file}: ${p.message}` },
+    locations: [{ physicalLocation: { artifactLocation: artifact(p.file) } }],
+  };
+}
+
+export function buildSarif(report: ScanReport, options: SarifOptions = {}) {
+  const rules = report.rules.map((r) => ruleDescriptor(r, options));
+  const ruleIndex = new Map(report.rules.map((r, i) => [r.meta.id, i]));
+  // Identical lines flagged by the same rule in the same file get occurrence numbers (`:1`, `:2`).
+  const occurrences = new Map<string, number>();
+
+  const results = findingsOf(report).map(({ file, finding }) => {
+    const hash = fingerprint(finding.ruleId, file, finding.sourceLine);
+    const n = (occurrences.get(hash) ?? 0) + 1;
+    occurrences.set(hash, n);
+    const index = ruleIndex.get(finding.ruleId);
+    return {
+      ruleId: finding.ruleId,
+      ...(index === undefined ? {} : { ruleIndex: index }),
+      level: LEVEL[finding.severity],
+      message: { text: finding.message },
+      locations: [{ physicalLocation: { artifactLocation: artifact(file), region: region(finding.range) } }],
+      partialFingerprints: { [FINGERPRINT_KEY]: `${hash}:${n}` },
+      ...(finding.fixes.length === 0
+        ? {}
+        : {
+            fixes: finding.fixes.map((fix) => ({
+              description: { text: `${fix.title} (${fix.safety})` },
+              artifactChanges: [
+                {
+                  artifactLocation: artifact(file),
+                  replacements: fix.edits.map((e) => ({ deletedRegion: region(e.range), insertedContent: { text: e.newText } })),
+                },
+              ],
+            })),
+          }),
+      properties: { severity: finding.severity },
+    };
+  });
+
+  const notifications = [...errorsOf(report).map((p) => notification(p, 'error')), ...skippedOf(report).map((p) => notification(p, 'note'))];
+
+  return {
+    $schema: SARIF_SCHEMA,
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: TOOL_DISPLAY_NAME,
+            version: report.version,
+            semanticVersion: report.version,
+            ...(TOOL_HOMEPAGE ? { informationUri: TOOL_HOMEPAGE } : {}),
+            rules,
+          },
+        },
+        invocations: [
+          {
+            executionSuccessful: true,
+            ...(notifications.length ? { toolExecutionNotifications: notifications } : {}),
+          },
+        ],
+        columnKind: 'utf16CodeUnits',
+        results,
+      },
+    ],
+  };
+}
+
+export function formatSarif(report: ScanReport, options: SarifOptions = {}): string {
+  return JSON.stringify(buildSarif(report, options), null, 2) + '\n';
+}

@@ -1,0 +1,67 @@
+/** Usage texts for `threatlens --help` and `threatlens help <command>`. */
+import { TOOL_VERSION } from './meta';
+
+export const MAIN_HELP = `ThreatLens ${TOOL_VERSION}: finds security risks in Python machine-learning code.
+
+Usage:
+  threatlens scan [options] [paths...]   scan files and folders (default: .)
+  threatlens rules [--json]              list the rules
+  threatlens explain <TLxxx|MLT-xxx>     show a rule's documentation or a threat
+  threatlens help [command]              show help for a command
+  threatlens --version                   print the version
+
+Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 usage or internal error.
+Run 'threatlens help scan' for the scan options.
+`;
+
+export const SCAN_HELP = `Usage: threatlens scan [options] [paths...]
+
+Scans Python files. Folders are walked for *.py files, honouring .gitignore and
+.threatlensignore files and skipping .git, .venv, venv, site-packages,
+node_modules, __pycache__, .tox, .mypy_cache and .ipynb_checkpoints. A file
+named on the command line is always scanned, whatever its name.
+
+Options:
+  -f, --format <text|json|sarif>   report format (default: text)
+  -o, --output <file>              write the report to <file>; the summary still goes to stderr
+      --select <ids>               run only these rules (comma-separated, repeatable)
+      --ignore <ids>               do not run these rules (comma-separated, repeatable)
+      --fail-on <severity>         lowest severity that fails the run: low, medium, high
+                                   or critical (default: low, i.e. any finding)
+      --no-nosec                   report lines marked '# nosec' too
+      --exclude <glob>             skip matching files and folders (repeatable); a glob
+                                   without '/' matches names at any depth, one with '/'
+                                   matches paths relative to the current directory
+      --docs-base-url <url>        SARIF: link rule help to <url>/<ID>.md instead of the
+                                   bundled docs
+  -q, --quiet                      no summary and no notices (errors are still printed)
+  -h, --help                       show this help
+
+Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 usage or internal error.
+`;
+
+export const RULES_HELP = `Usage: threatlens rules [--json]
+
+Lists every rule: id, default severity, family and title.
+
+Options:
+      --json      print the rules' metadata as a JSON array
+  -h, --help      show this help
+`;
+
+export const EXPLAIN_HELP = `Usage: threatlens explain <id>
+
+Prints the documentation of a rule (TL101) as markdown, or describes a threat of the
+ThreatLens threat catalog (MLT-016): summary, lifecycle stages, ATLAS techniques and
+mitigations.
+
+Options:
+  -h, --help      show this help
+`;
+
+export const COMMAND_HELP: Readonly<Record<string, string>> = {
+  scan: SCAN_HELP,
+  rules: RULES_HELP,
+  explain: EXPLAIN_HELP,
+  help: MAIN_HELP,
+};

@@ -1,0 +1,242 @@
+/**
+ * `threatlens`: the command-line scanner (bundled to dist/cli.js).
+ *
+ *   threatlens scan [options] [paths...]
+ *   threatlens rules [--json]
+ *   threatlens explain <TLxxx|MLT-xxx>
+ *   threatlens help [command] | --help | --version
+ *
+ * Exit status: 0 when no finding reaches `--fail-on`, 1 when one does, 2 on a usage or internal
+ * error (reported as one line, `threatlens: error: ...`, on stderr).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { SEVERITIES, enabledRules, getRule, type AnalysisOptions, type Severity } from '../engine';
+import { listValues, oneOf, parseArgs, single, UsageError, type OptionSpec, type ParsedArgs } from './args';
+import { formatJson } from './format-json';
+import { formatSarif } from './format-sarif';
+import { formatText, PLAIN, styleFor } from './format-text';
+import { COMMAND_HELP, MAIN_HELP } from './help';
+import { explain, rulesJson, rulesTable } from './info';
+import { TOOL_NAME, TOOL_VERSION } from './meta';
+import { reachesThreshold, summarize, summaryLine, type ScanReport } from './report';
+import { scanFiles, type FileResult } from './scan';
+import { collectFiles, type PathNotice } from './walk';
+
+export const EXIT_OK = 0;
+export const EXIT_FINDINGS = 1;
+export const EXIT_ERROR = 2;
+
+const FORMATS = ['text', 'json', 'sarif'] as const;
+type Format = (typeof FORMATS)[number];
+
+const HELP_OPTION: OptionSpec = { name: 'help', short: 'h' };
+
+const SCAN_OPTIONS: readonly OptionSpec[] = [
+  HELP_OPTION,
+  { name: 'format', short: 'f', takesValue: true },
+  { name: 'output', short: 'o', takesValue: true },
+  { name: 'select', takesValue: true, repeatable: true },
+  { name: 'ignore', takesValue: true, repeatable: true },
+  { name: 'fail-on', takesValue: true },
+  { name: 'no-nosec' },
+  { name: 'exclude', takesValue: true, repeatable: true },
+  { name: 'docs-base-url', takesValue: true },
+  { name: 'quiet', short: 'q' },
+];
+
+function out(text: string): void {
+  process.stdout.write(text);
+}
+
+function err(text: string): void {
+  process.stderr.write(text.endsWith('\n') ? text : text + '\n');
+}
+
+/** Rule ids given to `--select` / `--ignore`, upper-cased; an unknown id is a usage error naming it. */
+function ruleIds(args: ParsedArgs, option: string): string[] {
+  const values = listValues(args, option);
+  if (args.values.has(option) && values.length === 0) throw new UsageError(`option --${option} needs at least one rule id`);
+  return values.map((v) => {
+    const rule = getRule(v);
+    if (!rule) throw new UsageError(`unknown rule id '${v}' in --${option} (run 'threatlens rules' to list them)`);
+    return rule.meta.id;
+  });
+}
+
+function checkUrl(value: string, option: string): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:' && url.protocol !== 'file:') throw new Error();
+    return value;
+  } catch {
+    throw new UsageError(`invalid URL '${value}' for --${option}`);
+  }
+}
+
+function noticeLine(n: { file: string; message: string }, kind: 'error' | 'skipped'): string {
+  return `${n.file}: ${kind === 'error' ? 'error' : 'note'}: ${n.message}`;
+}
+
+async function scanCommand(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, SCAN_OPTIONS, 'scan');
+  if (args.flags.has('help')) {
+    out(COMMAND_HELP.scan);
+    return EXIT_OK;
+  }
+  const format: Format = oneOf(single(args, 'format') ?? 'text', FORMATS, 'format');
+  const failOn: Severity = oneOf(single(args, 'fail-on') ?? 'low', SEVERITIES, 'fail-on');
+  const selected = ruleIds(args, 'select');
+  const ignored = ruleIds(args, 'ignore');
+  const docsBase = single(args, 'docs-base-url');
+  const docsBaseUrl = docsBase === undefined ? undefined : checkUrl(docsBase, 'docs-base-url');
+  const output = single(args, 'output');
+  if (output === '') throw new UsageError('option --output needs a file name');
+  const quiet = args.flags.has('quiet');
+  const analysis: AnalysisOptions = {
+    selectedRules: selected,
+    disabledRules: ignored,
+    honorNosec: !args.flags.has('no-nosec'),
+  };
+  const rules = enabledRules(analysis);
+  if (rules.length === 0) throw new UsageError('--select and --ignore leave no rule to run');
+
+  const cwd = process.cwd();
+  const started = performance.now();
+  const { files, notices } = collectFiles(args.positionals.length ? args.positionals : ['.'], {
+    cwd,
+    exclude: args.values.get('exclude') ?? [],
+  });
+  const notify = (n: PathNotice): void => {
+    if (n.kind === 'error' || !quiet) err(noticeLine(n, n.kind));
+  };
+  notices.forEach(notify);
+  const onResult = (r: FileResult): void => {
+    if (r.outcome.kind === 'error' || r.outcome.kind === 'skipped') notify({ file: r.file.display, kind: r.outcome.kind, message: r.outcome.message });
+  };
+  const results = await scanFiles(files, { analysis }, onResult);
+  const scan: ScanReport = {
+    version: TOOL_VERSION,
+    results,
+    walkNotices: notices,
+    rules,
+    durationMs: Math.round(performance.now() - started),
+  };
+
+  const toFile = output !== undefined;
+  let text: string;
+  switch (format) {
+    case 'json':
+      text = formatJson(scan);
+      break;
+    case 'sarif':
+      text = formatSarif(scan, { docsBaseUrl });
+      break;
+    case 'text':
+      text = formatText(scan, { style: toFile ? PLAIN : styleFor(process.stdout), summary: toFile || !quiet });
+      break;
+  }
+  if (toFile) {
+    const target = path.resolve(cwd, output);
+    try {
+      fs.writeFileSync(target, text);
+    } catch (e) {
+      throw new Error(`cannot write ${output}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+  } else {
+    out(text);
+  }
+  if (!quiet && (toFile || format !== 'text')) err(summaryLine(summarize(scan)));
+  return reachesThreshold(scan, failOn) ? EXIT_FINDINGS : EXIT_OK;
+}
+
+function rulesCommand(argv: readonly string[]): number {
+  const args = parseArgs(argv, [HELP_OPTION, { name: 'json' }], 'rules');
+  if (args.flags.has('help')) {
+    out(COMMAND_HELP.rules);
+    return EXIT_OK;
+  }
+  if (args.positionals.length) throw new UsageError(`unexpected argument '${args.positionals[0]}' for 'rules'`);
+  out(args.flags.has('json') ? rulesJson() : rulesTable());
+  return EXIT_OK;
+}
+
+function explainCommand(argv: readonly string[]): number {
+  const args = parseArgs(argv, [HELP_OPTION], 'explain');
+  if (args.flags.has('help')) {
+    out(COMMAND_HELP.explain);
+    return EXIT_OK;
+  }
+  if (args.positionals.length !== 1) throw new UsageError("'explain' takes exactly one rule or threat id, e.g. 'threatlens explain TL101'");
+  const doc = explain(args.positionals[0]);
+  out(doc.endsWith('\n') ? doc : doc + '\n');
+  return EXIT_OK;
+}
+
+function helpCommand(argv: readonly string[]): number {
+  const args = parseArgs(argv, [HELP_OPTION], 'help');
+  if (args.positionals.length > 1) throw new UsageError("'help' takes at most one command name");
+  const topic = args.positionals[0];
+  if (topic === undefined) {
+    out(MAIN_HELP);
+    return EXIT_OK;
+  }
+  const text = COMMAND_HELP[topic];
+  if (!text) throw new UsageError(`unknown command '${topic}' (commands: scan, rules, explain, help)`);
+  out(text);
+  return EXIT_OK;
+}
+
+/** Runs the CLI with `argv` (without `node` and the script) and returns the exit status. */
+export async function run(argv: readonly string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  switch (first) {
+    case undefined:
+      err(MAIN_HELP);
+      return EXIT_ERROR;
+    case '-h':
+    case '--help':
+      out(MAIN_HELP);
+      return EXIT_OK;
+    case '-V':
+    case '--version':
+      out(`${TOOL_VERSION}\n`);
+      return EXIT_OK;
+    case 'scan':
+      return scanCommand(rest);
+    case 'rules':
+      return rulesCommand(rest);
+    case 'explain':
+      return explainCommand(rest);
+    case 'help':
+      return helpCommand(rest);
+    default:
+      throw new UsageError(
+        first.startsWith('-') ? `unknown option ${first}` : `unknown command '${first}' (commands: scan, rules, explain, help)`,
+      );
+  }
+}
+
+function fail(e: unknown): number {
+  const message = e instanceof Error ? e.message : String(e);
+  err(`${TOOL_NAME}: error: ${message.split('\n')[0]}`);
+  if (!(e instanceof UsageError) && process.env.THREATLENS_DEBUG && e instanceof Error && e.stack) err(e.stack);
+  return EXIT_ERROR;
+}
+
+if (require.main === module) {
+  // A closed pipe (`threatlens scan | head`) is not an error worth a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? EXIT_OK);
+    throw e;
+  });
+  run(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.exitCode = fail(e);
+    },
+  );
+}

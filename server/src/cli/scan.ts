@@ -1,0 +1,139 @@
+/**
+ * Reads and analyses files. `scanFile` handles one file and returns plain, serialisable data, so a
+ * worker pool can later run it in worker threads; `scanFiles` is the (for now sequential) driver.
+ */
+import * as fs from 'node:fs';
+import { TextDecoder } from 'node:util';
+import { Engine, type AnalysisOptions, type AnalysisResult, type Finding } from '../engine';
+import { describeFsError, type SourceFile } from './walk';
+
+/** Files larger than this are skipped with a notice (generated or data files, not hand-written code). */
+export const MAX_FILE_BYTES = 5 * 1024 * 1024;
+
+export interface ScanOptions {
+  readonly analysis: AnalysisOptions;
+  readonly maxFileBytes?: number;
+}
+
+export interface ScannedFinding extends Finding {
+  /** The text of the finding's first line, trimmed (for fingerprints and snippets). */
+  readonly sourceLine: string;
+}
+
+export type FileOutcome =
+  | { readonly kind: 'scanned'; readonly findings: ScannedFinding[]; readonly suppressed: number; readonly hasSyntaxErrors: boolean }
+  | { readonly kind: 'error'; readonly message: string }
+  | { readonly kind: 'skipped'; readonly message: string };
+
+export interface FileResult {
+  readonly file: SourceFile;
+  readonly outcome: FileOutcome;
+}
+
+const BINARY_PROBE_BYTES = 8000;
+const UTF8_NAMES = new Set(['utf-8', 'utf8', 'utf-8-sig', 'utf_8', 'u8']);
+
+/**
+ * The encoding a PEP 263 declaration on line 1 or 2 names (`# -*- coding: latin-1 -*-`), or undefined.
+ */
+function declaredEncoding(bytes: Buffer): string | undefined {
+  const head = bytes.subarray(0, 400).toString('latin1').split(/\r\n|\r|\n/, 2);
+  for (const line of head) {
+    const m = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/.exec(line);
+    if (m) return m[1].toLowerCase();
+    // The declaration may only be on line 2 when line 1 is a comment or blank.
+    if (!/^[ \t\f]*(#.*)?$/.test(line)) break;
+  }
+  return undefined;
+}
+
+type Decoded = { ok: true; text: string } | { ok: false; message: string };
+
+/** Decodes Python source bytes: UTF-8 (BOM allowed) unless the file declares another encoding. */
+export function decodeSource(bytes: Buffer): Decoded {
+  if (bytes.subarray(0, BINARY_PROBE_BYTES).includes(0)) {
+    return { ok: false, message: 'binary data (NUL bytes), not Python source' };
+  }
+  const declared = declaredEncoding(bytes);
+  const isUtf8 = !declared || UTF8_NAMES.has(declared);
+  let decoder: TextDecoder | undefined;
+  // Python spells some codecs differently from the WHATWG labels TextDecoder knows (`latin-1`).
+  const labels = isUtf8 ? ['utf-8'] : [declared, declared.replace(/[-_]/g, ''), declared.replace(/_/g, '-')];
+  for (const label of labels) {
+    try {
+      decoder = new TextDecoder(label, { fatal: true });
+      break;
+    } catch {
+      // try the next spelling
+    }
+  }
+  if (!decoder) return { ok: false, message: `unsupported source encoding '${declared}'` };
+  try {
+    return { ok: true, text: decoder.decode(bytes) };
+  } catch {
+    return { ok: false, message: isUtf8 ? 'not valid UTF-8 text' : `not valid ${declared} text` };
+  }
+}
+
+/** Returns a function giving the trimmed text of a 0-based line (lines end at `\n`, as for tree-sitter). */
+function lineReader(text: string): (line: number) => string {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return (line) => {
+    const start = starts[line];
+    if (start === undefined) return '';
+    const next = starts[line + 1];
+    return text.slice(start, next === undefined ? text.length : next - 1).trim();
+  };
+}
+
+/** Reads and analyses one file. Never throws for problems with the file itself. */
+export function scanFile(engine: Engine, file: SourceFile, options: ScanOptions): FileResult {
+  const limit = options.maxFileBytes ?? MAX_FILE_BYTES;
+  let bytes: Buffer;
+  try {
+    const size = fs.statSync(file.abs).size;
+    if (size > limit) {
+      const mib = (size / (1024 * 1024)).toFixed(1);
+      return { file, outcome: { kind: 'skipped', message: `larger than ${limit / (1024 * 1024)} MiB (${mib} MiB), not scanned` } };
+    }
+    bytes = fs.readFileSync(file.abs);
+  } catch (err) {
+    return { file, outcome: { kind: 'error', message: `cannot read file: ${describeFsError(err)}` } };
+  }
+  const decoded = decodeSource(bytes);
+  if (!decoded.ok) return { file, outcome: { kind: 'error', message: `cannot decode file: ${decoded.message}` } };
+  const text = decoded.text;
+  let result: AnalysisResult;
+  try {
+    result = engine.analyze(text, options.analysis);
+  } catch (err) {
+    // A bug in a rule must not hide the findings in every other file.
+    return { file, outcome: { kind: 'error', message: `internal error while analysing: ${err instanceof Error ? err.message : String(err)}` } };
+  }
+  const lineOf = result.findings.length > 0 ? lineReader(text) : () => '';
+  const findings = result.findings.map((f) => ({ ...f, sourceLine: lineOf(f.range.start.line) }));
+  return {
+    file,
+    outcome: { kind: 'scanned', findings, suppressed: result.suppressed, hasSyntaxErrors: result.hasSyntaxErrors },
+  };
+}
+
+/**
+ * Scans `files` in order and returns one result per file, in the same order. The engine (parser and
+ * grammar) is created once per process.
+ */
+export async function scanFiles(
+  files: readonly SourceFile[],
+  options: ScanOptions,
+  onResult?: (result: FileResult) => void,
+): Promise<FileResult[]> {
+  const engine = await Engine.create();
+  const results: FileResult[] = [];
+  for (const file of files) {
+    const result = scanFile(engine, file, options);
+    onResult?.(result);
+    results.push(result);
+  }
+  return results;
+}
