@@ -1,0 +1,688 @@
+/**
+ * The `threatlens` command line, run as users run it: the built dist/cli.js in a child process,
+ * against temporary folders.
+ *
+ *   node --import tsx --test test/cli.test.ts
+ *
+ * dist/cli.js is (re)built with `npm run build` first when it is missing or older than its sources,
+ * then copied with the files it reads at run time (the tree-sitter wasm files, docs/rules) into a
+ * private temporary install: other test files rebuild dist/ (`npm run package`) while these run.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import Ajv2020 from 'ajv/dist/2020';
+import { COLOURED, PLAIN, styleFor } from '../server/src/cli/format-text';
+
+const ROOT = path.resolve(__dirname, '..');
+const BUILT_CLI = path.join(ROOT, 'dist', 'cli.js');
+/** The copy of the built CLI the tests run (see `install`). */
+let CLI = BUILT_CLI;
+const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
+const CAN_SYMLINK = process.platform !== 'win32';
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+function newestMtime(dir: string, accept: (name: string) => boolean): number {
+  let newest = 0;
+  if (!fs.existsSync(dir)) return newest;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p, accept));
+    else if (accept(entry.name)) newest = Math.max(newest, fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function ensureBuilt(): void {
+  const sources = Math.max(
+    newestMtime(path.join(ROOT, 'server', 'src'), (n) => n.endsWith('.ts')),
+    newestMtime(path.join(ROOT, 'threat-catalog'), (n) => n.endsWith('.json')),
+    fs.statSync(path.join(ROOT, 'package.json')).mtimeMs,
+    fs.statSync(path.join(ROOT, 'scripts', 'build.mjs')).mtimeMs,
+  );
+  if (fs.existsSync(BUILT_CLI) && fs.statSync(BUILT_CLI).mtimeMs >= sources) return;
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const r = spawnSync(npm, ['run', 'build'], { cwd: ROOT, encoding: 'utf8', shell: process.platform === 'win32' });
+  assert.equal(r.status, 0, `npm run build failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+/** Copies the built CLI and its run-time files into a temporary folder laid out like the package. */
+function install(): string {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'threatlens-cli-install-'));
+  temps.push(home);
+  fs.mkdirSync(path.join(home, 'dist'));
+  for (const f of ['cli.js', 'web-tree-sitter.wasm']) fs.copyFileSync(path.join(ROOT, 'dist', f), path.join(home, 'dist', f));
+  fs.cpSync(path.join(ROOT, 'grammars'), path.join(home, 'grammars'), { recursive: true });
+  if (fs.existsSync(path.join(ROOT, 'docs', 'rules'))) {
+    fs.cpSync(path.join(ROOT, 'docs', 'rules'), path.join(home, 'docs', 'rules'), { recursive: true });
+  }
+  return path.join(home, 'dist', 'cli.js');
+}
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(cwd: string, ...args: string[]): Run {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  delete env.THREATLENS_DEBUG;
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', env, timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const temps: string[] = [];
+
+/** A fresh temporary folder holding `files` (relative path → text or bytes). */
+function project(files: Record<string, string | Buffer> = {}): string {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'threatlens-cli-')));
+  temps.push(dir);
+  for (const [rel, content] of Object.entries(files)) {
+    const p = path.join(dir, rel);
+    fs.mkdirSync(path.dirname(p), { recursive: true });
+    fs.writeFileSync(p, content);
+  }
+  return dir;
+}
+
+after(() => {
+  for (const dir of temps) {
+    // Restore permissions changed by a test so the folder can be removed.
+    try {
+      for (const f of fs.readdirSync(dir)) fs.chmodSync(path.join(dir, f), 0o755);
+    } catch {
+      /* best effort */
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const PICKLE = 'import pickle\npickle.loads(b)\n'; // TL101, high, at 2:1
+const TORCH = 'import torch\nmodel = torch.load("model.pt")\n'; // TL108, medium, with a safe fix
+const CLEAN = 'import json\n\nprint(json.loads("{}"))\n';
+
+interface Pos {
+  line: number;
+  column: number;
+}
+interface JsonFinding {
+  file: string;
+  range: { start: Pos; end: Pos };
+  ruleId: string;
+  ruleName: string;
+  severity: string;
+  message: string;
+  threats: { id: string; name: string; stages: string[] }[];
+  atlas: { id: string; name: string; url: string }[];
+  cwe: string[];
+  fixes: { title: string; safety: string; edits: { range: { start: Pos; end: Pos }; newText: string }[] }[];
+}
+interface JsonReport {
+  version: number;
+  tool: { name: string; version: string };
+  findings: JsonFinding[];
+  errors: { file: string; message: string }[];
+  skipped: { file: string; message: string }[];
+  summary: { files: number; findings: number; bySeverity: Record<string, number>; suppressed: number; durationMs: number };
+}
+
+function scanJson(cwd: string, ...args: string[]): { run: Run; report: JsonReport } {
+  const run = cli(cwd, 'scan', '--format', 'json', ...args);
+  assert.ok(run.status === 0 || run.status === 1, `exit ${run.status}: ${run.stderr}`);
+  return { run, report: JSON.parse(run.stdout) as JsonReport };
+}
+
+const filesOf = (r: JsonReport): string[] => [...new Set(r.findings.map((f) => f.file))].sort();
+
+before(() => {
+  ensureBuilt();
+  // A copy taken while another process rewrites dist/cli.js could be torn: check it, retry once.
+  for (let attempt = 0; ; attempt++) {
+    CLI = install();
+    const r = spawnSync(process.execPath, [CLI, '--version'], { encoding: 'utf8' });
+    if (r.status === 0 && r.stdout === `${PKG.version}\n`) return;
+    if (attempt > 0) assert.fail(`the built CLI does not start: ${r.stderr}`);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Exit status
+// ---------------------------------------------------------------------------------------------
+
+describe('exit status', () => {
+  it('is 0 on a folder without findings', () => {
+    const dir = project({ 'app.py': CLEAN, 'pkg/util.py': CLEAN });
+    const r = cli(dir, 'scan');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /No findings in 2 files/);
+  });
+
+  it('is 1 when there is a finding, and the text report names it as path:line:col', () => {
+    const dir = project({ 'src/load.py': PICKLE });
+    const r = cli(dir, 'scan');
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stdout, /^src\/load\.py:2:1: HIGH TL101 /m);
+    assert.match(r.stdout, /^ {4}Threats: MLT-\d{3} .*ATLAS: AML\.T/m);
+    assert.match(r.stdout, /1 finding \(0 critical, 1 high, 0 medium, 0 low\) in 1 file, \d+ ms\./);
+    assert.doesNotMatch(r.stdout, /\u001b\[/, 'no colour when stdout is not a terminal');
+  });
+
+  it('colours only a terminal without NO_COLOR', () => {
+    assert.equal(styleFor({ isTTY: true }, {}), COLOURED);
+    assert.equal(styleFor({ isTTY: true }, { NO_COLOR: '1' }), PLAIN);
+    assert.equal(styleFor({ isTTY: false }, {}), PLAIN);
+    assert.equal(styleFor({}, {}), PLAIN);
+  });
+
+  it('honours --fail-on', () => {
+    const dir = project({ 'a.py': PICKLE, 'b.py': TORCH }); // high + medium
+    assert.equal(cli(dir, 'scan', '--fail-on', 'critical').status, 0);
+    assert.equal(cli(dir, 'scan', '--fail-on', 'high').status, 1);
+    assert.equal(cli(dir, 'scan', '--fail-on=medium', 'b.py').status, 1);
+    assert.equal(cli(dir, 'scan', '--fail-on', 'high', 'b.py').status, 0);
+  });
+
+  it('is 2 with a one-line message on usage errors', () => {
+    const dir = project({ 'a.py': PICKLE });
+    const cases: [string[], RegExp][] = [
+      [['scan', '--frobnicate'], /unknown option --frobnicate/],
+      [['scan', '--select', 'TL101,TL999'], /unknown rule id 'TL999' in --select/],
+      [['scan', '--ignore', 'XX1'], /unknown rule id 'XX1' in --ignore/],
+      [['scan', '--select='], /--select needs at least one rule id/],
+      [['scan', 'does-not-exist'], /no such file or directory: does-not-exist/],
+      [['scan', '--format', 'xml'], /invalid value 'xml' for --format/],
+      [['scan', '--fail-on', 'severe'], /invalid value 'severe' for --fail-on/],
+      [['scan', '--output'], /option --output needs a value/],
+      [['scan', '--format', 'json', '--format', 'text'], /--format given more than once/],
+      [['scan', '--quiet=yes'], /--quiet takes no value/],
+      [['frobnicate'], /unknown command 'frobnicate'/],
+      [['--frobnicate'], /unknown option --frobnicate/],
+      [['explain', 'TL999'], /unknown rule or threat id 'TL999'/],
+      [['explain'], /exactly one/],
+      [['help', 'nothing'], /unknown command 'nothing'/],
+    ];
+    for (const [args, message] of cases) {
+      const r = cli(dir, ...args);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /^threatlens: error: /, args.join(' '));
+      assert.match(r.stderr, message, args.join(' '));
+      assert.equal(r.stderr.trim().split('\n').length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stdout, '', args.join(' '));
+    }
+  });
+
+  it('is 2 without a command, and prints the usage', () => {
+    const r = cli(project());
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /Usage:/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Which files are scanned
+// ---------------------------------------------------------------------------------------------
+
+describe('file discovery', () => {
+  it('skips .gitignored files, default-excluded folders and non-Python files', () => {
+    const dir = project({
+      '.gitignore': 'generated/\nscratch_*.py\n',
+      'main.py': PICKLE,
+      'scratch_1.py': PICKLE,
+      'generated/out.py': PICKLE,
+      '.venv/lib/python3.12/site-packages/evil.py': PICKLE,
+      'venv/x.py': PICKLE,
+      'node_modules/pkg/x.py': PICKLE,
+      'pkg/__pycache__/x.py': PICKLE,
+      '.ipynb_checkpoints/nb.py': PICKLE,
+      'notes.txt': PICKLE,
+      'script': PICKLE,
+    });
+    const { report } = scanJson(dir);
+    assert.deepEqual(filesOf(report), ['main.py']);
+    assert.equal(report.summary.files, 1);
+  });
+
+  it('applies nested .gitignore files with git precedence, and .threatlensignore', () => {
+    const dir = project({
+      '.gitignore': '*_gen.py\n',
+      'a_gen.py': PICKLE,
+      'sub/.gitignore': '!keep_gen.py\nlocal.py\n',
+      'sub/keep_gen.py': PICKLE,
+      'sub/other_gen.py': PICKLE,
+      'sub/local.py': PICKLE,
+      'local.py': PICKLE,
+      '.threatlensignore': 'vendored/\n',
+      'vendored/lib.py': PICKLE,
+    });
+    const { report } = scanJson(dir);
+    assert.deepEqual(filesOf(report), ['local.py', 'sub/keep_gen.py']);
+  });
+
+  it('applies the .gitignore files above a scanned subfolder up to the git work tree', () => {
+    const dir = project({ '.gitignore': 'old_*.py\n', 'src/old_a.py': PICKLE, 'src/new.py': PICKLE });
+    fs.mkdirSync(path.join(dir, '.git'));
+    const { report } = scanJson(dir, 'src');
+    assert.deepEqual(filesOf(report), ['src/new.py']);
+  });
+
+  it('scans a file named on the command line whatever its name, even when ignored', () => {
+    const dir = project({ '.gitignore': 'tool\n', tool: PICKLE, 'x.txt': TORCH });
+    const { run, report } = scanJson(dir, 'tool', 'x.txt');
+    assert.equal(run.status, 1);
+    assert.deepEqual(filesOf(report), ['tool', 'x.txt']);
+  });
+
+  it('honours --exclude globs (names at any depth, or paths from the current folder)', () => {
+    const dir = project({
+      'a.py': PICKLE,
+      'tests/test_a.py': PICKLE,
+      'src/test_b.py': PICKLE,
+      'src/legacy/old.py': PICKLE,
+      'src/keep.py': PICKLE,
+    });
+    const { report } = scanJson(dir, '--exclude', 'test_*.py', '--exclude', 'src/legacy/**');
+    assert.deepEqual(filesOf(report), ['a.py', 'src/keep.py']);
+  });
+
+  it('reports paths relative to the current folder with forward slashes, each file once', () => {
+    const dir = project({ 'pkg/sub/m.py': PICKLE });
+    const { report } = scanJson(path.join(dir, 'pkg'), '.', 'sub', 'sub/m.py', '../pkg/sub/m.py');
+    assert.deepEqual(
+      report.findings.map((f) => f.file),
+      ['sub/m.py'],
+    );
+    const fromAbove = scanJson(dir, path.join(dir, 'pkg')).report;
+    assert.deepEqual(filesOf(fromAbove), ['pkg/sub/m.py']);
+  });
+
+  it('does not follow symbolic links out of the scanned folder', { skip: !CAN_SYMLINK }, () => {
+    const outside = project({ 'secret.py': PICKLE, 'lib/x.py': PICKLE });
+    const dir = project({ 'main.py': CLEAN, 'inner/y.py': TORCH });
+    fs.symlinkSync(path.join(outside, 'secret.py'), path.join(dir, 'linked.py'));
+    fs.symlinkSync(path.join(outside, 'lib'), path.join(dir, 'linkedlib'));
+    fs.symlinkSync(path.join(dir, 'inner'), path.join(dir, 'alias')); // inside: followed, deduplicated
+    fs.symlinkSync(dir, path.join(dir, 'inner', 'loop')); // a cycle
+    const { run, report } = scanJson(dir);
+    assert.deepEqual(filesOf(report), ['alias/y.py']);
+    assert.equal(report.findings.length, 1);
+    assert.deepEqual(report.skipped.map((s) => s.file).sort(), ['linked.py', 'linkedlib']);
+    assert.match(run.stderr, /linked\.py: note: symbolic link to a path outside the scanned folder/);
+  });
+
+  it('skips files larger than 5 MiB with a notice', () => {
+    const big = '# padding\n'.repeat(600_000) + PICKLE; // about 5.7 MiB
+    const dir = project({ 'big.py': big, 'small.py': TORCH });
+    const { run, report } = scanJson(dir);
+    assert.deepEqual(filesOf(report), ['small.py']);
+    assert.equal(report.skipped.length, 1);
+    assert.equal(report.skipped[0].file, 'big.py');
+    assert.match(run.stderr, /big\.py: note: larger than 5 MiB/);
+    const quiet = cli(dir, 'scan', '--quiet');
+    assert.doesNotMatch(quiet.stderr, /big\.py/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Files that cannot be scanned
+// ---------------------------------------------------------------------------------------------
+
+describe('unreadable and undecodable files', () => {
+  it('reports them on stderr and in the JSON errors, and scans the rest', () => {
+    const dir = project({
+      'binary.py': Buffer.from([0x80, 0x03, 0x00, 0x00, 0x01, 0xff, 0x00, 0x7f]),
+      'latin1.py': Buffer.from('import pickle\nname = "caf\xe9"\n', 'latin1'), // no coding declaration: invalid UTF-8
+      'declared.py': Buffer.from('# -*- coding: latin-1 -*-\nimport pickle\nname = "caf\xe9"; pickle.loads(b)\n', 'latin1'),
+      'good.py': PICKLE,
+    });
+    if (CAN_SYMLINK) fs.symlinkSync(path.join(dir, 'missing-target.py'), path.join(dir, 'dangling.py'));
+    let locked: string | undefined;
+    if (!IS_ROOT && process.platform !== 'win32') {
+      locked = path.join(dir, 'locked.py');
+      fs.writeFileSync(locked, PICKLE);
+      fs.chmodSync(locked, 0o000);
+    }
+
+    const { run, report } = scanJson(dir);
+    assert.equal(run.status, 1, 'the findings in the readable files still fail the run');
+    assert.deepEqual(filesOf(report), ['declared.py', 'good.py']);
+    const declared = report.findings.find((f) => f.file === 'declared.py');
+    assert.deepEqual(declared?.range.start, { line: 3, column: 16 });
+
+    const errors = new Map(report.errors.map((e) => [e.file, e.message]));
+    assert.match(errors.get('binary.py') ?? '', /binary/);
+    assert.match(errors.get('latin1.py') ?? '', /not valid UTF-8/);
+    if (CAN_SYMLINK) assert.match(errors.get('dangling.py') ?? '', /broken symbolic link/);
+    if (locked) assert.match(errors.get('locked.py') ?? '', /permission denied/);
+    for (const file of errors.keys()) assert.match(run.stderr, new RegExp(`^${file.replace('.', '\\.')}: error: `, 'm'));
+    assert.equal(report.summary.files, 2);
+    for (const e of report.errors) assert.ok(!e.message.includes(dir), `no absolute path in '${e.message}'`);
+  });
+
+  it('still finds problems in the intact parts of a malformed file', () => {
+    const dir = project({
+      'broken.py': 'import pickle\n\ndef broken(:\n    return [1, 2\n\nclass X(\n\npickle.loads(data)\n',
+    });
+    const { run, report } = scanJson(dir);
+    assert.equal(run.status, 1);
+    assert.equal(report.findings.length, 1);
+    assert.equal(report.findings[0].ruleId, 'TL101');
+    assert.equal(report.findings[0].range.start.line, 8);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Options
+// ---------------------------------------------------------------------------------------------
+
+describe('scan options', () => {
+  const files = { 'a.py': PICKLE, 'b.py': TORCH, 'c.py': 'import subprocess\nsubprocess.run(cmd, shell=True)\n' };
+
+  it('--select runs only the named rules, --ignore leaves rules out', () => {
+    const dir = project(files);
+    const all = scanJson(dir).report.findings.map((f) => f.ruleId).sort();
+    assert.deepEqual(all, ['TL101', 'TL108', 'TL203']);
+    assert.deepEqual(scanJson(dir, '--select', 'tl101,TL108').report.findings.map((f) => f.ruleId).sort(), ['TL101', 'TL108']);
+    assert.deepEqual(scanJson(dir, '--select', 'TL101', '--select', 'TL203').report.findings.map((f) => f.ruleId).sort(), ['TL101', 'TL203']);
+    assert.deepEqual(scanJson(dir, '--ignore', 'TL203').report.findings.map((f) => f.ruleId).sort(), ['TL101', 'TL108']);
+    assert.deepEqual(scanJson(dir, '--select', 'TL101,TL203', '--ignore', 'TL203').report.findings.map((f) => f.ruleId), ['TL101']);
+  });
+
+  it('honours # nosec unless --no-nosec', () => {
+    const dir = project({ 'a.py': 'import pickle\npickle.loads(b)  # nosec\n' });
+    const honoured = scanJson(dir);
+    assert.equal(honoured.run.status, 0);
+    assert.equal(honoured.report.summary.suppressed, 1);
+    const audited = scanJson(dir, '--no-nosec');
+    assert.equal(audited.run.status, 1);
+    assert.equal(audited.report.findings.length, 1);
+  });
+
+  it('--output writes the report to a file and the summary to stderr', () => {
+    const dir = project(files);
+    for (const format of ['text', 'json', 'sarif']) {
+      const out = `report.${format}`;
+      const r = cli(dir, 'scan', '--format', format, '--output', out);
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /3 findings \(0 critical, 2 high, 1 medium, 0 low\) in 3 files/);
+      const written = fs.readFileSync(path.join(dir, out), 'utf8');
+      if (format === 'text') assert.match(written, /^a\.py:2:1: HIGH TL101/m);
+      else assert.ok(JSON.parse(written), 'valid JSON');
+    }
+    const quiet = cli(dir, 'scan', '--format', 'json', '-o', 'q.json', '-q');
+    assert.equal(quiet.stderr, '');
+  });
+
+  it('keeps stdout pure JSON and puts the summary on stderr', () => {
+    const dir = project(files);
+    const r = cli(dir, 'scan', '-f', 'json');
+    assert.doesNotThrow(() => JSON.parse(r.stdout));
+    assert.match(r.stderr, /3 findings/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// JSON report
+// ---------------------------------------------------------------------------------------------
+
+describe('JSON report', () => {
+  const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'docs', 'cli-json-schema.json'), 'utf8')) as object;
+  const validate = new Ajv2020({ strict: true, allErrors: true }).compile(schema);
+
+  it('validates against docs/cli-json-schema.json', () => {
+    const dir = project({
+      'a.py': PICKLE,
+      'b.py': TORCH,
+      'clean.py': CLEAN,
+      'bad.py': Buffer.from([0xff, 0xfe, 0x00]),
+      'c.py': 'import subprocess\nsubprocess.run(cmd, shell=True)\n',
+    });
+    const { report } = scanJson(dir);
+    assert.ok(validate(report), JSON.stringify(validate.errors, null, 2));
+    const empty = scanJson(project()).report;
+    assert.ok(validate(empty), JSON.stringify(validate.errors, null, 2));
+    assert.equal(empty.summary.files, 0);
+  });
+
+  it('validates on the demo project', { skip: !fs.existsSync(path.join(ROOT, 'demo')) }, () => {
+    const { report } = scanJson(ROOT, 'demo');
+    assert.ok(validate(report), JSON.stringify(validate.errors, null, 2));
+  });
+
+  it('has 1-based lines and columns and the rule, threat and ATLAS details', () => {
+    const dir = project({ 'load.py': PICKLE });
+    const { report } = scanJson(dir);
+    assert.equal(report.version, 1);
+    assert.deepEqual(report.tool, { name: 'threatlens', version: PKG.version });
+    assert.equal(report.findings.length, 1);
+    const f = report.findings[0];
+    assert.equal(f.file, 'load.py');
+    assert.deepEqual(f.range, { start: { line: 2, column: 1 }, end: { line: 2, column: 16 } });
+    assert.equal(f.ruleId, 'TL101');
+    assert.equal(f.severity, 'high');
+    assert.ok(f.ruleName.length > 0);
+    assert.ok(f.threats.length > 0 && f.threats.every((t) => /^MLT-\d{3}$/.test(t.id) && t.name));
+    assert.ok(f.atlas.length > 0 && f.atlas.every((t) => t.url.startsWith('https://')));
+    assert.ok(f.cwe.includes('CWE-502'));
+    assert.deepEqual(report.summary.bySeverity, { critical: 0, high: 1, medium: 0, low: 0 });
+    assert.equal(report.summary.findings, 1);
+    assert.equal(report.summary.files, 1);
+  });
+
+  it('counts columns in UTF-16 code units', () => {
+    const dir = project({ 'u.py': 'import pickle\nx = "é😀"; pickle.loads(b)\n' });
+    const f = scanJson(dir).report.findings[0];
+    // `x = "é😀"; ` is 11 UTF-16 code units (the emoji is two).
+    assert.deepEqual(f.range.start, { line: 2, column: 12 });
+  });
+
+  it('gives fixes with 1-based edit ranges', () => {
+    const dir = project({ 'm.py': TORCH });
+    const f = scanJson(dir).report.findings[0];
+    assert.equal(f.ruleId, 'TL108');
+    const fix = f.fixes[0];
+    assert.equal(fix.safety, 'safe');
+    assert.match(fix.title, /weights_only/);
+    const edit = fix.edits[0];
+    // Inserted before the closing parenthesis of torch.load("model.pt") on line 2.
+    const line = TORCH.split('\n')[1];
+    assert.equal(edit.range.start.line, 2);
+    assert.equal(edit.range.start.column, line.lastIndexOf(')') + 1);
+    assert.match(edit.newText, /weights_only=True/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// SARIF report
+// ---------------------------------------------------------------------------------------------
+
+describe('SARIF report', () => {
+  interface SarifRegion {
+    startLine: number;
+    startColumn: number;
+    endLine: number;
+    endColumn: number;
+  }
+  interface SarifLog {
+    $schema: string;
+    version: string;
+    runs: {
+      tool: {
+        driver: {
+          name: string;
+          version: string;
+          rules: {
+            id: string;
+            name: string;
+            shortDescription: { text: string };
+            fullDescription: { text: string };
+            help: { text: string; markdown: string };
+            helpUri: string;
+            defaultConfiguration: { level: string };
+            properties: { tags: string[]; 'security-severity': string; precision: string };
+          }[];
+        };
+      };
+      originalUriBaseIds?: unknown;
+      invocations: { executionSuccessful: boolean; toolExecutionNotifications?: { level: string; message: { text: string } }[] }[];
+      results: {
+        ruleId: string;
+        ruleIndex: number;
+        level: string;
+        message: { text: string };
+        locations: { physicalLocation: { artifactLocation: { uri: string; uriBaseId: string }; region: SarifRegion } }[];
+        partialFingerprints: Record<string, string>;
+        fixes?: {
+          description: { text: string };
+          artifactChanges: { artifactLocation: { uri: string }; replacements: { deletedRegion: SarifRegion; insertedContent: { text: string } }[] }[];
+        }[];
+      }[];
+    }[];
+  }
+
+  function sarif(cwd: string, ...args: string[]): SarifLog {
+    const r = cli(cwd, 'scan', '--format', 'sarif', ...args);
+    assert.ok(r.status === 0 || r.status === 1, r.stderr);
+    return JSON.parse(r.stdout) as SarifLog;
+  }
+
+  it('is a SARIF 2.1.0 log with rules, results, locations, fixes and fingerprints', () => {
+    const dir = project({ 'src/a.py': PICKLE, 'src/b.py': TORCH, 'bad.py': Buffer.from([0, 1, 2]) });
+    const log = sarif(dir);
+    assert.equal(log.version, '2.1.0');
+    assert.equal(log.$schema, 'https://json.schemastore.org/sarif-2.1.0.json');
+    assert.equal(log.runs.length, 1);
+    const run = log.runs[0];
+    assert.equal(run.originalUriBaseIds, undefined);
+    const driver = run.tool.driver;
+    assert.equal(driver.name, 'ThreatLens');
+    assert.equal(driver.version, PKG.version);
+
+    const ids = driver.rules.map((r) => r.id);
+    assert.ok(ids.includes('TL101') && ids.includes('TL108') && ids.includes('TL203'), 'every rule that ran');
+    for (const rule of driver.rules) {
+      assert.match(rule.helpUri, new RegExp(`^file:///.*/docs/rules/${rule.id}\\.md$`));
+      assert.match(rule.help.markdown, new RegExp(`^# ${rule.id} `));
+      assert.ok(rule.help.text.length > 0 && rule.shortDescription.text && rule.fullDescription.text);
+      assert.ok(['error', 'warning', 'note'].includes(rule.defaultConfiguration.level));
+      assert.ok(rule.properties.tags.includes('security'));
+      assert.ok(rule.properties.tags.some((t) => /^MLT-\d{3}$/.test(t)));
+      assert.ok(rule.properties.tags.some((t) => /^AML\.T\d{4}/.test(t)));
+      assert.ok(rule.properties.tags.some((t) => /^CWE-\d+$/.test(t)));
+      assert.match(rule.properties['security-severity'], /^\d+\.\d$/);
+      assert.equal(rule.properties.precision, 'high');
+    }
+    const tl101 = driver.rules.find((r) => r.id === 'TL101');
+    assert.equal(tl101?.defaultConfiguration.level, 'error');
+    assert.equal(tl101?.properties['security-severity'], '8.0');
+
+    assert.equal(run.results.length, 2);
+    for (const result of run.results) {
+      assert.equal(driver.rules[result.ruleIndex].id, result.ruleId);
+      const loc = result.locations[0].physicalLocation;
+      assert.equal(loc.artifactLocation.uriBaseId, '%SRCROOT%');
+      assert.ok(!loc.artifactLocation.uri.startsWith('/') && !loc.artifactLocation.uri.includes('\\'));
+      assert.ok(loc.region.startLine >= 1 && loc.region.startColumn >= 1);
+      assert.ok(Object.values(result.partialFingerprints)[0].length > 8);
+    }
+    const pickle = run.results.find((r) => r.ruleId === 'TL101');
+    assert.equal(pickle?.locations[0].physicalLocation.artifactLocation.uri, 'src/a.py');
+    assert.deepEqual(pickle?.locations[0].physicalLocation.region, { startLine: 2, startColumn: 1, endLine: 2, endColumn: 16 });
+    assert.equal(pickle?.level, 'error');
+
+    const torch = run.results.find((r) => r.ruleId === 'TL108');
+    assert.equal(torch?.level, 'warning');
+    const fix = torch?.fixes?.[0];
+    assert.ok(fix, 'torch.load finding carries a fix');
+    assert.match(fix.description.text, /weights_only/);
+    assert.equal(fix.artifactChanges[0].artifactLocation.uri, 'src/b.py');
+    const replacement = fix.artifactChanges[0].replacements[0];
+    assert.equal(replacement.deletedRegion.startLine, 2);
+    assert.match(replacement.insertedContent.text, /weights_only=True/);
+
+    const notes = run.invocations[0].toolExecutionNotifications ?? [];
+    assert.ok(notes.some((n) => n.level === 'error' && n.message.text.startsWith('bad.py:')));
+    assert.equal(run.invocations[0].executionSuccessful, true);
+    assert.ok(!JSON.stringify(run.results).includes(dir), 'no absolute paths in results');
+  });
+
+  it('keeps fingerprints stable when lines move, distinct for repeated lines', () => {
+    const before = sarif(project({ 'a.py': PICKLE }));
+    const after = sarif(project({ 'a.py': 'import pickle\n\n\n# moved down\npickle.loads(b)\n' }));
+    assert.deepEqual(after.runs[0].results[0].partialFingerprints, before.runs[0].results[0].partialFingerprints);
+    const twice = sarif(project({ 'a.py': 'import pickle\npickle.loads(b)\npickle.loads(b)\n' }));
+    const prints = twice.runs[0].results.map((r) => JSON.stringify(r.partialFingerprints));
+    assert.equal(new Set(prints).size, 2);
+  });
+
+  it('lists only the rules that ran, and links help to --docs-base-url', () => {
+    const log = sarif(project({ 'a.py': PICKLE }), '--select', 'TL101,TL108', '--docs-base-url', 'https://example.org/docs/rules/');
+    const rules = log.runs[0].tool.driver.rules;
+    assert.deepEqual(rules.map((r) => r.id), ['TL101', 'TL108']);
+    assert.equal(rules[0].helpUri, 'https://example.org/docs/rules/TL101.md');
+    const bad = cli(project(), 'scan', '--format', 'sarif', '--docs-base-url', 'not a url');
+    assert.equal(bad.status, 2);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// rules, explain, help, version
+// ---------------------------------------------------------------------------------------------
+
+describe('other commands', () => {
+  const dir = (): string => project();
+
+  it('rules prints a table and rules --json the metadata', () => {
+    const table = cli(dir(), 'rules');
+    assert.equal(table.status, 0);
+    assert.match(table.stdout, /^ID\s+SEVERITY\s+FAMILY\s+TITLE$/m);
+    assert.match(table.stdout, /^TL101\s+high\s+deserialization\s+\S/m);
+    const json = cli(dir(), 'rules', '--json');
+    assert.equal(json.status, 0);
+    const rules = JSON.parse(json.stdout) as { id: string; severity: string; docs: { finds: string } }[];
+    const tl101 = rules.find((r) => r.id === 'TL101');
+    assert.ok(tl101 && tl101.docs.finds.length > 0);
+  });
+
+  it('explain prints a rule document, case-insensitively', () => {
+    const r = cli(dir(), 'explain', 'tl108');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^# TL108 /);
+    assert.match(r.stdout, /## Why it is dangerous/);
+    assert.match(r.stdout, /## Use instead/);
+  });
+
+  it('explain describes a threat of the catalog', () => {
+    const catalog = JSON.parse(fs.readFileSync(path.join(ROOT, 'threat-catalog', 'threats.json'), 'utf8')) as {
+      threats: { id: string; name: string }[];
+    };
+    const threat = catalog.threats[0];
+    const r = cli(dir(), 'explain', threat.id);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(r.stdout.startsWith(`${threat.id} ${threat.name}\n`));
+    assert.match(r.stdout, /Lifecycle stages: /);
+    assert.match(r.stdout, /ATLAS techniques:\n {2}- AML\.T\d{4}/);
+    assert.match(r.stdout, /Mitigations:\n {2}- /);
+  });
+
+  it('--version, --help and help scan', () => {
+    const v = cli(dir(), '--version');
+    assert.equal(v.status, 0);
+    assert.equal(v.stdout, `${PKG.version}\n`);
+    const h = cli(dir(), '--help');
+    assert.equal(h.status, 0);
+    assert.match(h.stdout, /threatlens scan/);
+    const hs = cli(dir(), 'help', 'scan');
+    assert.equal(hs.status, 0);
+    assert.match(hs.stdout, /--fail-on/);
+    assert.equal(cli(dir(), 'scan', '--help').stdout, hs.stdout);
+  });
+});
