@@ -30,19 +30,6 @@ for (const a of args) {
 const dist = join(root, 'dist');
 const rel = (p) => relative(root, p).split('\\').join('/');
 
-// Entry points that other parts of the team write. While one does not exist yet, a placeholder
-// keeps the build (and the packaging test) working; it is never committed.
-const PLACEHOLDER = '// placeholder, replaced by the server engineer\nexport {};\n';
-function ensureEntry(file) {
-  const path = join(root, file);
-  if (!existsSync(path)) {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, PLACEHOLDER, { flag: 'wx' });
-    console.warn(`build: ${file} did not exist; wrote a placeholder (do not commit it)`);
-  }
-  return path;
-}
-
 // web-tree-sitter's ES module build locates itself through `import.meta.url`, which does not exist
 // in CommonJS output. Give it the bundle's own file URL instead. (The engine passes `locateFile`
 // to Parser.init anyway, but `createRequire(import.meta.url)` runs regardless.)
@@ -85,7 +72,7 @@ function afterBuild(outfile, { executable = false } = {}) {
 }
 
 function bundle({ entry, outfile, external = [], hashbang = false }) {
-  const entryPath = ensureEntry(entry);
+  const entryPath = join(root, entry);
   const out = join(dist, outfile);
   // If the entry file carries its own `#!` line esbuild keeps it at the top; do not add a second.
   const entryHasHashbang = readFileSync(entryPath, 'utf8').startsWith('#!');
