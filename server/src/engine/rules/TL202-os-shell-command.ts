@@ -1,6 +1,6 @@
 import { defineRule, member } from '../rule';
 import { anchor, isDynamic } from './helpers';
-import { CODE_EXECUTION_LINKS, REF } from './links';
+import { REF, SHELL_LINKS } from './links';
 
 export default defineRule({
   meta: {
@@ -10,7 +10,7 @@ export default defineRule({
     family: 'code-execution',
     severity: 'high',
     cwe: ['CWE-78'],
-    ...CODE_EXECUTION_LINKS,
+    ...SHELL_LINKS,
     peers: { bandit: ['B605'], ruff: ['S605'] },
     docs: {
       finds: '`os.system` and `os.popen` called with a command that is not a constant string.',

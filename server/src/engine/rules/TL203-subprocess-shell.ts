@@ -4,7 +4,7 @@ import type { Node } from '../parser';
 import { defineRule, member } from '../rule';
 import type { Fix, TextEdit } from '../types';
 import { anchor, argTruth, isDynamic } from './helpers';
-import { CODE_EXECUTION_LINKS, REF } from './links';
+import { REF, SHELL_LINKS } from './links';
 
 const SHELL_META = /[|&;<>()$`\\*?~{}[\]'"#!]/;
 
@@ -97,7 +97,7 @@ export default defineRule({
     family: 'code-execution',
     severity: 'high',
     cwe: ['CWE-78'],
-    ...CODE_EXECUTION_LINKS,
+    ...SHELL_LINKS,
     peers: { bandit: ['B602', 'B605'], ruff: ['S602', 'S605'] },
     docs: {
       finds:

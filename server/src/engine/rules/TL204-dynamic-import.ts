@@ -1,6 +1,5 @@
 import { defineRule } from '../rule';
 import { anchor, isDynamic } from './helpers';
-import { CODE_EXECUTION_LINKS } from './links';
 
 export default defineRule({
   meta: {
@@ -10,7 +9,7 @@ export default defineRule({
     family: 'code-execution',
     severity: 'low',
     cwe: ['CWE-470', 'CWE-94'],
-    threats: CODE_EXECUTION_LINKS.threats,
+    threats: ['MLT-019', 'MLT-087'],
     techniques: ['AML.T0050', 'AML.T0011'],
     docs: {
       finds: '`__import__(name)` and `importlib.import_module(name)` where `name` is not a constant string.',

@@ -7,8 +7,14 @@ export const DESERIALIZATION_LINKS = {
   techniques: ['AML.T0011.000', 'AML.T0010.003', 'AML.T0018.002'],
 };
 
-/** Running code or commands built from data an attacker may shape. */
+/** Running code or commands built from data an attacker may shape (LLM output, configs, requests). */
 export const CODE_EXECUTION_LINKS = {
+  threats: ['MLT-017', 'MLT-087'],
+  techniques: ['AML.T0050', 'AML.T0051.000'],
+};
+
+/** Shell commands: also how exposed ML infrastructure (Ray's job API in ShadowRay) gets taken over. */
+export const SHELL_LINKS = {
   threats: ['MLT-017', 'MLT-087', 'MLT-024'],
   techniques: ['AML.T0050', 'AML.T0051.000'],
 };
