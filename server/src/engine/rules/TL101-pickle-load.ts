@@ -1,5 +1,5 @@
 import { defineRule, member } from '../rule';
-import { anchor } from './helpers';
+import { anchor, isRoundTrip } from './helpers';
 import { DESERIALIZATION_LINKS, REF } from './links';
 
 export default defineRule({
@@ -12,7 +12,9 @@ export default defineRule({
     ...DESERIALIZATION_LINKS,
     peers: { bandit: ['B301'], ruff: ['S301'] },
     docs: {
-      finds: 'Calls to `pickle.load`, `pickle.loads` and `pickle.Unpickler` (also through `cPickle` and `_pickle`).',
+      finds:
+        'Calls to `pickle.load`, `pickle.loads` and `pickle.Unpickler` (also through `cPickle` and `_pickle`). ' +
+        'An in-process copy such as `pickle.loads(pickle.dumps(obj))` reads no outside data and is not reported.',
       why:
         'A pickle is a small program for the unpickler: it can import any callable and call it with any ' +
         'arguments. Whoever controls the bytes (a model shared on a hub, a file in a bucket, a cached ' +
@@ -26,6 +28,7 @@ export default defineRule({
   triggers: ['pickle', 'Unpickler'],
   calls: ['pickle.load', 'pickle.loads', 'pickle.Unpickler', 'pickle._load', 'pickle._loads', 'pickle._Unpickler'],
   check(call, ctx) {
+    if (isRoundTrip(call, ['pickle.dumps'])) return;
     ctx.report({
       node: anchor(call),
       message:

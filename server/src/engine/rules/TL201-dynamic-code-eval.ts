@@ -1,3 +1,4 @@
+import { CallSite } from '../call';
 import { defineRule, member } from '../rule';
 import { anchor, isDynamic } from './helpers';
 import { CODE_EXECUTION_LINKS, REF } from './links';
@@ -36,6 +37,8 @@ export default defineRule({
   check(call, ctx) {
     const arg = call.arg(0, 'source');
     if (!isDynamic(call, arg)) return;
+    // `exec(compile(src, ...))`: the inner `compile` call carries the finding when `src` is dynamic.
+    if (arg!.value.type === 'call' && CallSite.resolve(arg!.value, arg!.scope).qname === 'builtins.compile') return;
     const fn = member(call.qname);
     ctx.report({
       node: anchor(call),

@@ -2,7 +2,7 @@
 import type { Argument, CallSite } from '../call';
 import type { Node } from '../parser';
 import type { Scope } from '../scope';
-import { isConstant, truthiness, valueOf } from '../values';
+import { isConstant, qualifiedName, truthiness, valueOf } from '../values';
 
 /**
  * The node to underline for a finding about `preferred` (an argument): the argument itself when it
@@ -49,4 +49,26 @@ function isAllowListLookup(node: Node, scope: Scope): boolean {
 export function describe(node: Node): string {
   const text = node.text.replace(/\s+/g, ' ');
   return text.length > 40 ? text.slice(0, 37) + '...' : text;
+}
+
+/**
+ * True when a `loads`-style call reads bytes this very code just produced with the matching
+ * `dumps` (`pickle.loads(pickle.dumps(obj))`, or a name bound to such a call): an in-process copy,
+ * not data from outside.
+ */
+export function isRoundTrip(call: CallSite, dumps: readonly string[]): boolean {
+  const arg = call.arg(0);
+  if (!arg) return false;
+  let node = arg.value;
+  let scope = arg.scope;
+  for (let depth = 0; depth < 4 && node.type === 'identifier'; depth++) {
+    const binding = scope.lookup(node.text, node.startIndex);
+    if (binding?.kind !== 'assign') return false;
+    node = binding.value;
+    scope = binding.scope;
+  }
+  if (node.type !== 'call') return false;
+  const fn = node.childForFieldName('function');
+  const q = fn ? qualifiedName(fn, scope) : undefined;
+  return q !== undefined && dumps.includes(q);
 }
