@@ -71,3 +71,11 @@ export class Suppressions {
     return false;
   }
 }
+
+/** The suppression comment text for one rule (what "ignore" quick fixes write). */
+export function ignoreDirective(ruleId: string, nextLine = false): string {
+  return `# threatlens: ${nextLine ? 'ignore-next-line' : 'ignore'}[${ruleId}] <reason>`;
+}
+
+/** Matches an existing `threatlens: ignore[...]` directive; group 1 holds its ids. */
+export const IGNORE_DIRECTIVE = /threatlens:\s*ignore\s*\[([^\]]*)\]/gi;

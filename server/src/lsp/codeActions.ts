@@ -11,6 +11,7 @@ import {
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Finding, Tree } from '../engine';
+import { IGNORE_DIRECTIVE, ignoreDirective } from '../engine/suppress';
 import { Commands } from '../protocol';
 import type { Analysis } from './documents';
 import { DIAGNOSTIC_SOURCE, isDiagnosticData } from './diagnostics';
@@ -148,7 +149,6 @@ function endsInsideMultilineString(tree: Tree | undefined, line: number, column:
   return false;
 }
 
-const EXISTING_IGNORE = /threatlens:\s*ignore\s*\[([^\]]*)\]/gi;
 
 /**
  * The edit that silences `ruleId` on `line`: adds the id to a `# threatlens: ignore[...]` comment
@@ -160,8 +160,8 @@ export function ignoreEdit(doc: TextDocument, line: number, ruleId: string, tree
   if (line < 0 || line >= doc.lineCount) return undefined;
   const text = lineText(doc, line);
 
-  EXISTING_IGNORE.lastIndex = 0;
-  for (let m = EXISTING_IGNORE.exec(text); m; m = EXISTING_IGNORE.exec(text)) {
+  IGNORE_DIRECTIVE.lastIndex = 0;
+  for (let m = IGNORE_DIRECTIVE.exec(text); m; m = IGNORE_DIRECTIVE.exec(text)) {
     const hash = text.lastIndexOf('#', m.index);
     if (hash < 0) continue;
     if (tree && !insideNode(tree, line, m.index, (t) => t === 'comment')) continue;
@@ -174,10 +174,10 @@ export function ignoreEdit(doc: TextDocument, line: number, ruleId: string, tree
   if (/\\$/.test(text) || endsInsideMultilineString(tree, line, text.length)) {
     const indent = /^[ \t]*/.exec(text)?.[0] ?? '';
     const at = { line, character: 0 };
-    return { range: { start: at, end: at }, newText: `${indent}# threatlens: ignore-next-line[${ruleId}] <reason>${lineBreak(doc)}` };
+    return { range: { start: at, end: at }, newText: `${indent}${ignoreDirective(ruleId, true)}${lineBreak(doc)}` };
   }
   const end = { line, character: text.length };
-  return { range: { start: end, end }, newText: `  # threatlens: ignore[${ruleId}] <reason>` };
+  return { range: { start: end, end }, newText: `  ${ignoreDirective(ruleId)}` };
 }
 
 // ---------------------------------------------------------------------------------------------
