@@ -257,6 +257,7 @@ function newestInput(): number {
     ...filesUnder('grammars'),
     ...filesUnder('threat-catalog'),
     ...filesUnder('docs/rules'),
+    'docs/threats.md',
   ];
   let newest = 0;
   for (const f of files) {
@@ -295,7 +296,8 @@ describe('VSIX', () => {
     );
     const catalog = filesUnder('threat-catalog');
     assert.ok(catalog.length > 0, 'threat-catalog/ has files to ship');
-    for (const f of [...catalog, ...filesUnder('docs/rules'), ...filesUnder('grammars')]) {
+    // The rule pages link ../threats.md, so it ships beside them.
+    for (const f of [...catalog, ...filesUnder('docs/rules'), 'docs/threats.md', ...filesUnder('grammars')]) {
       assert.ok(names.includes(`extension/${f}`), `${f} is missing from the VSIX`);
     }
   });
@@ -312,6 +314,7 @@ describe('VSIX', () => {
       /^extension\/grammars\/.+/,
       /^extension\/threat-catalog\/.+/,
       /^extension\/docs\/rules\/.+/,
+      /^extension\/docs\/threats\.md$/,
     ];
     for (const n of names) {
       assert.ok(!n.includes('node_modules/'), `${n}: no node_modules in the VSIX`);
