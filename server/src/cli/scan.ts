@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import { TextDecoder } from 'node:util';
-import { Engine, type AnalysisOptions, type AnalysisResult, type Finding } from '../engine';
+import { Engine, lineStarts, type AnalysisOptions, type AnalysisResult, type Finding } from '../engine';
 import { describeFsError, type SourceFile } from './walk';
 
 /** Files larger than this are skipped with a notice (generated or data files, not hand-written code). */
@@ -77,8 +77,7 @@ export function decodeSource(bytes: Buffer): Decoded {
 
 /** Returns a function giving the trimmed text of a 0-based line (lines end at `\n`, as for tree-sitter). */
 function lineReader(text: string): (line: number) => string {
-  const starts = [0];
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  const starts = lineStarts(text);
   return (line) => {
     const start = starts[line];
     if (start === undefined) return '';

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { CallSite } from './call';
 import type { Tree } from './parser';
 import { RULES } from './registry';
-import { rangeOf, type Rule } from './rule';
+import { member, rangeOf, type Rule } from './rule';
 import { buildScopes } from './scope';
 import { Suppressions } from './suppress';
 import type { AnalysisOptions, AnalysisResult, Finding } from './types';
@@ -59,7 +59,7 @@ export function analyzeTree(
   for (const rule of rules) {
     if (rule.anyCall) anyCall.push(rule);
     for (const q of rule.calls ?? []) {
-      members.add(q.slice(q.lastIndexOf('.') + 1));
+      members.add(member(q));
       let list = byCallee.get(q);
       if (!list) byCallee.set(q, (list = []));
       list.push(rule);

@@ -78,12 +78,18 @@ export function removeArgument(call: CallSite, arg: Node): TextEdit | undefined 
   return { range: span(point(arg, false), end), newText: '' };
 }
 
+/** Offsets at which each line of `text` starts (lines end at `\n`, as tree-sitter counts them). */
+export function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
 /** Applies edits to a text (edits must not overlap). Used by tests, the CLI and fix-all. */
 export function applyEdits(text: string, edits: readonly TextEdit[]): string {
-  const lineStarts = [0];
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) lineStarts.push(i + 1);
+  const starts = lineStarts(text);
   const offset = (p: Position): number => {
-    const start = lineStarts[Math.min(p.line, lineStarts.length - 1)] ?? text.length;
+    const start = starts[Math.min(p.line, starts.length - 1)] ?? text.length;
     return Math.min(start + p.character, text.length);
   };
   const sorted = [...edits]

@@ -6,7 +6,7 @@ import { getParser, type ParserAssets, type PythonParser, type Tree } from './pa
 import type { AnalysisOptions, AnalysisResult } from './types';
 
 export * from './types';
-export { applyEdits } from './edits';
+export { applyEdits, lineStarts } from './edits';
 export { RULES, getRule } from './registry';
 export type { Rule } from './rule';
 export { analyzeTree, enabledRules, triggeredRules } from './analyze';
