@@ -623,6 +623,31 @@ describe('SARIF report', () => {
     assert.equal(new Set(prints).size, 2);
   });
 
+  it('carries MITRE ATLAS, threat and CWE taxonomies that the rules relate to', () => {
+    interface Taxonomy {
+      name: string;
+      taxa: { id: string; name: string; helpUri?: string }[];
+    }
+    const dir = project({ 'a.py': PICKLE });
+    const run = (JSON.parse(cli(dir, 'scan', '--format', 'sarif').stdout) as { runs: { taxonomies: Taxonomy[]; tool: { driver: { rules: unknown[] } } }[] }).runs[0];
+    assert.deepEqual(run.taxonomies.map((t) => t.name), ['MITRE ATLAS', 'ThreatLens threat catalog', 'CWE']);
+    const rules = run.tool.driver.rules as {
+      id: string;
+      relationships: { target: { id: string; index: number; toolComponent: { name: string; index: number } } }[];
+      properties: { threats: { id: string; stages: string[] }[] };
+    }[];
+    const tl101 = rules.find((r) => r.id === 'TL101')!;
+    assert.ok(tl101.relationships.length > 0);
+    for (const rel of tl101.relationships) {
+      const taxonomy = run.taxonomies[rel.target.toolComponent.index];
+      assert.equal(taxonomy.name, rel.target.toolComponent.name);
+      assert.equal(taxonomy.taxa[rel.target.index].id, rel.target.id);
+    }
+    assert.ok(run.taxonomies[0].taxa.every((t) => /^AML\.T\d{4}/.test(t.id) && t.helpUri?.startsWith('https://atlas.mitre.org/techniques/')));
+    assert.ok(run.taxonomies[1].taxa.every((t) => /^MLT-\d{3}$/.test(t.id)));
+    assert.ok(tl101.properties.threats.every((t) => t.stages.length > 0));
+  });
+
   it('lists only the rules that ran, and links help to --docs-base-url', () => {
     const log = sarif(project({ 'a.py': PICKLE }), '--select', 'TL101,TL108', '--docs-base-url', 'https://example.org/docs/rules/');
     const rules = log.runs[0].tool.driver.rules;
@@ -671,6 +696,36 @@ describe('other commands', () => {
     assert.match(r.stdout, /Lifecycle stages: /);
     assert.match(r.stdout, /ATLAS techniques:\n {2}- AML\.T\d{4}/);
     assert.match(r.stdout, /Mitigations:\n {2}- /);
+  });
+
+  it('threats lists the catalog and filters it by stage, technique, tactic, rule and source', () => {
+    const all = cli(dir(), 'threats', '--json');
+    assert.equal(all.status, 0, all.stderr);
+    const threats = JSON.parse(all.stdout) as { id: string; stages: string[]; techniques: string[]; source: { kind: string }; inCode: { rules: string[] } }[];
+    assert.ok(threats.length >= 6);
+    const table = cli(dir(), 'threats');
+    assert.match(table.stdout, /^ID\s+SEVERITY\s+SOURCE\s+RULES\s+STAGES\s+NAME$/m);
+    assert.equal(table.stdout.trim().split('\n').length, threats.length + 1);
+
+    const training = JSON.parse(cli(dir(), 'threats', '--stage', 'training', '--json').stdout) as typeof threats;
+    assert.ok(training.length > 0);
+    assert.deepEqual(training, threats.filter((t) => t.stages.includes('Training')));
+
+    // A parent technique matches threats that use one of its sub-techniques.
+    const supply = JSON.parse(cli(dir(), 'threats', '--technique', 'AML.T0010', '--json').stdout) as typeof threats;
+    assert.ok(supply.length > 0 && supply.every((t) => t.techniques.some((x) => x === 'AML.T0010' || x.startsWith('AML.T0010.'))));
+
+    const byRule = JSON.parse(cli(dir(), 'threats', '--rule', 'tl108', '--json').stdout) as typeof threats;
+    assert.ok(byRule.length > 0 && byRule.every((t) => t.inCode.rules.includes('TL108')));
+
+    const execution = JSON.parse(cli(dir(), 'threats', '--tactic', 'AML.TA0005', '--source', 'atlas-case-study', '--json').stdout) as typeof threats;
+    assert.ok(execution.every((t) => t.source.kind === 'atlas-case-study'));
+
+    for (const bad of [['--stage', 'Nowhere'], ['--technique', 'AML.T9999'], ['--rule', 'TL999'], ['--source', 'blog'], ['extra']]) {
+      const r = cli(dir(), 'threats', ...bad);
+      assert.equal(r.status, 2, bad.join(' '));
+      assert.match(r.stderr, /^threatlens: error: /);
+    }
   });
 
   it('--version, --help and help scan', () => {

@@ -9,7 +9,8 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ruleMarkdown, techniquesOf, type Range, type Rule, type Severity } from '../engine';
+import { ruleMarkdown, techniquesOf, threatsOf, type Range, type Rule, type Severity } from '../engine';
+import { atlasVersion, getThreat } from '../engine/catalog';
 import { TOOL_DISPLAY_NAME, TOOL_HOMEPAGE } from './meta';
 import { errorsOf, findingsOf, skippedOf, type Problem, type ScanReport } from './report';
 
@@ -74,7 +75,72 @@ export function ruleHelpUri(id: string, options: SarifOptions): string {
   return `${rulesBase(options)}/${id}.md`;
 }
 
-function ruleDescriptor(rule: Rule, options: SarifOptions) {
+/** Names of the three taxonomies a run carries; rules relate to their taxa. */
+const ATLAS_TAXONOMY = 'MITRE ATLAS';
+const THREATS_TAXONOMY = 'ThreatLens threat catalog';
+const CWE_TAXONOMY = 'CWE';
+
+interface Taxon {
+  id: string;
+  name: string;
+  helpUri?: string;
+  shortDescription?: { text: string };
+  properties?: Record<string, unknown>;
+}
+
+/** Taxa referenced by the rules that ran, with their index per taxonomy (SARIF 3.19.3, 3.52). */
+class Taxonomies {
+  readonly atlas: Taxon[] = [];
+  readonly threats: Taxon[] = [];
+  readonly cwe: Taxon[] = [];
+
+  constructor(private readonly threatDocBase: string) {}
+
+  private index(list: Taxon[], taxon: Taxon): number {
+    const i = list.findIndex((t) => t.id === taxon.id);
+    if (i >= 0) return i;
+    list.push(taxon);
+    return list.length - 1;
+  }
+
+  relationships(rule: Rule) {
+    const m = rule.meta;
+    const rel = (id: string, name: string, toolIndex: number, index: number) => ({
+      target: { id, index, toolComponent: { name, index: toolIndex } },
+      kinds: ['relevant'],
+    });
+    return [
+      ...techniquesOf(m).map((t) => rel(t.id, ATLAS_TAXONOMY, 0, this.index(this.atlas, { id: t.id, name: t.name, helpUri: t.url }))),
+      ...threatsOf(m).map((t) =>
+        rel(
+          t.id,
+          THREATS_TAXONOMY,
+          1,
+          this.index(this.threats, {
+            id: t.id,
+            name: t.name,
+            helpUri: `${this.threatDocBase}#${t.id.toLowerCase()}`,
+            shortDescription: { text: getThreat(t.id)?.summary ?? t.name },
+            properties: { stages: t.stages, source: getThreat(t.id)?.source.ref },
+          }),
+        ),
+      ),
+      ...m.cwe.map((c) =>
+        rel(c, CWE_TAXONOMY, 2, this.index(this.cwe, { id: c, name: c, helpUri: `https://cwe.mitre.org/data/definitions/${c.slice(4)}.html` })),
+      ),
+    ];
+  }
+
+  toSarif() {
+    return [
+      { name: ATLAS_TAXONOMY, version: atlasVersion, organization: 'MITRE', informationUri: 'https://atlas.mitre.org', isComprehensive: false, taxa: this.atlas },
+      { name: THREATS_TAXONOMY, organization: TOOL_DISPLAY_NAME, isComprehensive: false, taxa: this.threats },
+      { name: CWE_TAXONOMY, organization: 'MITRE', informationUri: 'https://cwe.mitre.org', isComprehensive: false, taxa: this.cwe },
+    ];
+  }
+}
+
+function ruleDescriptor(rule: Rule, options: SarifOptions, taxonomies: Taxonomies) {
   const m = rule.meta;
   const tags = [
     'security',
@@ -96,8 +162,11 @@ function ruleDescriptor(rule: Rule, options: SarifOptions) {
     },
     helpUri: ruleHelpUri(m.id, options),
     defaultConfiguration: { level: LEVEL[m.severity] },
+    relationships: taxonomies.relationships(rule),
     properties: {
       tags: [...new Set(tags)],
+      threats: threatsOf(m).map((t) => ({ id: t.id, name: t.name, stages: t.stages })),
+      stages: [...new Set(threatsOf(m).flatMap((t) => t.stages))],
       'security-severity': SECURITY_SEVERITY[m.severity],
       precision: 'high',
     },
@@ -117,7 +186,8 @@ function notification(p: Problem, level: 'error' | 'note') {
 }
 
 export function buildSarif(report: ScanReport, options: SarifOptions = {}) {
-  const rules = report.rules.map((r) => ruleDescriptor(r, options));
+  const taxonomies = new Taxonomies(new URL('../threats.md', `${rulesBase(options)}/`).href);
+  const rules = report.rules.map((r) => ruleDescriptor(r, options, taxonomies));
   const ruleIndex = new Map(report.rules.map((r, i) => [r.meta.id, i]));
   // Identical lines flagged by the same rule in the same file get occurrence numbers (`:1`, `:2`).
   const occurrences = new Map<string, number>();
@@ -167,6 +237,7 @@ export function buildSarif(report: ScanReport, options: SarifOptions = {}) {
             rules,
           },
         },
+        taxonomies: taxonomies.toSarif(),
         invocations: [
           {
             executionSuccessful: true,

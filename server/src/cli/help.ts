@@ -6,6 +6,7 @@ export const MAIN_HELP = `ThreatLens ${TOOL_VERSION}: finds security risks in Py
 Usage:
   threatlens scan [options] [paths...]   scan files and folders (default: .)
   threatlens rules [--json]              list the rules
+  threatlens threats [filters] [--json]  list the threat catalog (filter by stage, technique...)
   threatlens explain <TLxxx|MLT-xxx>     show a rule's documentation or a threat
   threatlens help [command]              show help for a command
   threatlens --version                   print the version
@@ -49,6 +50,24 @@ Options:
   -h, --help      show this help
 `;
 
+export const THREATS_HELP = `Usage: threatlens threats [options]
+
+Lists the threats of the ThreatLens catalog (MITRE ATLAS case studies, AI incidents and
+the research literature) with their severity, source, lifecycle stages and the rules
+whose findings evidence them. Filters combine (all must match).
+
+Options:
+      --stage <name>         only threats targeting this lifecycle stage, e.g. Training,
+                             "Fine-tuning", Deployment (case-insensitive)
+      --technique <id>       only threats using this ATLAS technique (a parent id also
+                             matches its sub-techniques), e.g. AML.T0010
+      --tactic <id>          only threats with a technique serving this ATLAS tactic
+      --rule <id>            only threats a rule's findings evidence, e.g. TL108
+      --source <kind>        atlas-case-study, incident or literature
+      --json                 print the full threat records as a JSON array
+  -h, --help                 show this help
+`;
+
 export const EXPLAIN_HELP = `Usage: threatlens explain <id>
 
 Prints the documentation of a rule (TL101) as markdown, or describes a threat of the
@@ -63,5 +82,6 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   scan: SCAN_HELP,
   rules: RULES_HELP,
   explain: EXPLAIN_HELP,
+  threats: THREATS_HELP,
   help: MAIN_HELP,
 };

@@ -3,6 +3,7 @@
  *
  *   threatlens scan [options] [paths...]
  *   threatlens rules [--json]
+ *   threatlens threats [--json] [--stage S] [--technique AML.T...] [--tactic ...] [--rule TL...] [--source ...]
  *   threatlens explain <TLxxx|MLT-xxx>
  *   threatlens help [command] | --help | --version
  *
@@ -18,7 +19,7 @@ import { formatJson } from './format-json';
 import { formatSarif } from './format-sarif';
 import { formatText, PLAIN, styleFor } from './format-text';
 import { COMMAND_HELP, MAIN_HELP } from './help';
-import { explain, rulesJson, rulesTable } from './info';
+import { explain, filterThreats, rulesJson, rulesTable, threatsJson, threatsTable } from './info';
 import { TOOL_NAME, TOOL_VERSION } from './meta';
 import { reachesThreshold, summarize, summaryLine, type ScanReport } from './report';
 import { scanFiles, type FileResult } from './scan';
@@ -162,6 +163,36 @@ function rulesCommand(argv: readonly string[]): number {
   return EXIT_OK;
 }
 
+function threatsCommand(argv: readonly string[]): number {
+  const args = parseArgs(
+    argv,
+    [
+      HELP_OPTION,
+      { name: 'json' },
+      { name: 'stage', takesValue: true },
+      { name: 'technique', takesValue: true },
+      { name: 'tactic', takesValue: true },
+      { name: 'rule', takesValue: true },
+      { name: 'source', takesValue: true },
+    ],
+    'threats',
+  );
+  if (args.flags.has('help')) {
+    out(COMMAND_HELP.threats);
+    return EXIT_OK;
+  }
+  if (args.positionals.length) throw new UsageError(`unexpected argument '${args.positionals[0]}' for 'threats' (filters are options, e.g. --stage Training)`);
+  const threats = filterThreats({
+    stage: single(args, 'stage'),
+    technique: single(args, 'technique'),
+    tactic: single(args, 'tactic'),
+    rule: single(args, 'rule'),
+    source: single(args, 'source'),
+  });
+  out(args.flags.has('json') ? threatsJson(threats) : threatsTable(threats));
+  return EXIT_OK;
+}
+
 function explainCommand(argv: readonly string[]): number {
   const args = parseArgs(argv, [HELP_OPTION], 'explain');
   if (args.flags.has('help')) {
@@ -183,7 +214,7 @@ function helpCommand(argv: readonly string[]): number {
     return EXIT_OK;
   }
   const text = COMMAND_HELP[topic];
-  if (!text) throw new UsageError(`unknown command '${topic}' (commands: scan, rules, explain, help)`);
+  if (!text) throw new UsageError(`unknown command '${topic}' (commands: scan, rules, threats, explain, help)`);
   out(text);
   return EXIT_OK;
 }
@@ -209,11 +240,13 @@ export async function run(argv: readonly string[]): Promise<number> {
       return rulesCommand(rest);
     case 'explain':
       return explainCommand(rest);
+    case 'threats':
+      return threatsCommand(rest);
     case 'help':
       return helpCommand(rest);
     default:
       throw new UsageError(
-        first.startsWith('-') ? `unknown option ${first}` : `unknown command '${first}' (commands: scan, rules, explain, help)`,
+        first.startsWith('-') ? `unknown option ${first}` : `unknown command '${first}' (commands: scan, rules, threats, explain, help)`,
       );
   }
 }

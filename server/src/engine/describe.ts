@@ -39,13 +39,21 @@ export function techniquesOf(meta: RuleMeta): TechniqueLink[] {
   });
 }
 
-/** One line naming the threats and ATLAS techniques a rule evidences (for diagnostics and text output). */
+/** How many threats a one-line summary names before it says "and N more". */
+const LINK_LINE_THREATS = 3;
+
+/**
+ * One line naming the threats (with their lifecycle stages) and ATLAS techniques a rule
+ * evidences, for diagnostics and text output. The hover and docs list every threat.
+ */
 export function linkLine(meta: RuleMeta): string {
-  const threats = threatsOf(meta)
-    .map((t) => `${t.id} ${t.name}`)
+  const all = threatsOf(meta);
+  const shown = all
+    .slice(0, LINK_LINE_THREATS)
+    .map((t) => `${t.id} ${t.name}${t.stages.length ? ` (${t.stages.join(', ')})` : ''}`)
     .join('; ');
-  const techniques = meta.techniques.join(', ');
-  return `Threats: ${threats}. ATLAS: ${techniques}.`;
+  const more = all.length > LINK_LINE_THREATS ? `; and ${all.length - LINK_LINE_THREATS} more` : '';
+  return `Threats: ${shown}${more}. ATLAS: ${meta.techniques.join(', ')}.`;
 }
 
 /** The lifecycle stages of all threats of a rule, deduplicated, in catalog order of appearance. */

@@ -40,3 +40,4 @@ export class Engine {
   }
 }
 export { findingHover, linkLine, ruleMarkdown, stagesOf, techniquesOf, threatsOf } from './describe';
+export { getGraph, STAGES, ThreatGraph, type EdgeKind, type GraphEdge, type GraphNode, type NodeKind } from './graph';
