@@ -67,12 +67,25 @@ export function readmeWithRules(readme: string): string {
   return `${readme.slice(0, a + start.length)}\n${table}\n${readme.slice(b)}`;
 }
 
+/**
+ * threat-catalog/threats.json with each threat's `inCode.rules` set from the rule registry (rules
+ * name their threats; the catalog's reverse links are derived, never edited by hand).
+ */
+export function threatsJsonWithRules(current: string): string {
+  const data = JSON.parse(current) as { threats: { id: string; inCode: { rules: string[] } }[] };
+  for (const t of data.threats) {
+    t.inCode.rules = RULES.filter((r) => r.meta.threats.includes(t.id)).map((r) => r.meta.id);
+  }
+  return JSON.stringify(data, null, 2) + '\n';
+}
+
 /** Every generated file: path relative to the repository root → content. */
 export function generatedDocs(): Map<string, string> {
   const out = new Map<string, string>();
   for (const rule of RULES) out.set(`docs/rules/${rule.meta.id}.md`, ruleMarkdown(rule));
   out.set('docs/rules/README.md', ruleIndex());
   out.set('docs/threats.md', threatsDoc());
+  out.set('threat-catalog/threats.json', threatsJsonWithRules(fs.readFileSync(path.join(ROOT, 'threat-catalog', 'threats.json'), 'utf8')));
   out.set('README.md', readmeWithRules(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')));
   return out;
 }
