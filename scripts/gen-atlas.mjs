@@ -5,7 +5,10 @@
 //   node scripts/gen-atlas.mjs           write threat-catalog/atlas.json
 //   node scripts/gen-atlas.mjs --check   exit 1 when the committed file differs from the generated one
 //
-// Only ids, names, links and id-to-id relations are kept; ATLAS descriptions are not copied.
+// Only ids, names, links and id-to-id relations are kept from ATLAS; its descriptions are not copied.
+// Each tactic, technique and mitigation gets ThreatLens's own description, merged from the hand-written
+// threat-catalog/atlas-descriptions.json. The run fails (exit 2) when an ATLAS id has no description there
+// or when that file describes an id ATLAS does not have.
 // The output is deterministic: fixed key order, entries sorted by id, 2-space indent, final newline.
 
 import { createHash } from 'node:crypto';
@@ -19,6 +22,8 @@ const sharedRoot = process.env.THREATLENS_SHARED
   : resolve(repoRoot, '..', 'shared');
 const atlasDir = join(sharedRoot, 'data', 'atlas');
 const outFile = join(repoRoot, 'threat-catalog', 'atlas.json');
+const descriptionsFile = join(repoRoot, 'threat-catalog', 'atlas-descriptions.json');
+const DESCRIPTIONS_NAME = 'threat-catalog/atlas-descriptions.json';
 
 const CURRENT_FILE = 'ATLAS.yaml';
 const PREVIOUS_FILE = 'ATLAS-v4.7.0.yaml';
@@ -70,6 +75,52 @@ function onlyMatrix(doc, file) {
   return doc.matrices[0];
 }
 
+/** The hand-written descriptions: { tactics, techniques, mitigations }, each an id -> text object. */
+function readDescriptions() {
+  if (!existsSync(descriptionsFile)) fail(`${DESCRIPTIONS_NAME} not found`);
+  let doc;
+  try {
+    doc = JSON.parse(readFileSync(descriptionsFile, 'utf8'));
+  } catch (err) {
+    fail(`${DESCRIPTIONS_NAME}: not valid JSON (${err.message})`);
+  }
+  const sections = ['tactics', 'techniques', 'mitigations'];
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) fail(`${DESCRIPTIONS_NAME}: not a JSON object`);
+  const extra = Object.keys(doc).filter((key) => !sections.includes(key));
+  if (extra.length > 0) fail(`${DESCRIPTIONS_NAME}: unexpected section(s) ${extra.join(', ')}`);
+  for (const key of sections) {
+    const section = doc[key];
+    if (!section || typeof section !== 'object' || Array.isArray(section)) {
+      fail(`${DESCRIPTIONS_NAME}: section "${key}" missing or not an object`);
+    }
+  }
+  return doc;
+}
+
+/**
+ * Checks that the descriptions cover exactly the ids of this release and returns a lookup.
+ * All problems are reported together so one run shows everything that needs writing or removing.
+ */
+function descriptionLookup(descriptions, idsByKind) {
+  const problems = [];
+  for (const [key, ids] of Object.entries(idsByKind)) {
+    const section = descriptions[key];
+    for (const id of ids) {
+      const text = Object.hasOwn(section, id) ? section[id] : undefined;
+      if (text === undefined) problems.push(`no description for ${id} (${key})`);
+      else if (typeof text !== 'string' || text.trim() === '') problems.push(`empty description for ${id} (${key})`);
+    }
+    const known = new Set(ids);
+    for (const id of Object.keys(section)) {
+      if (!known.has(id)) problems.push(`${id} (${key}) is not in ${CURRENT_FILE}`);
+    }
+  }
+  if (problems.length > 0) {
+    fail(`${DESCRIPTIONS_NAME} does not match ATLAS:\n  ${problems.join('\n  ')}`);
+  }
+  return (key, id) => descriptions[key][id].trim();
+}
+
 /** id -> name for every tactic, technique, mitigation and case study of one release. */
 function namesById(doc, file) {
   const matrix = onlyMatrix(doc, file);
@@ -80,7 +131,7 @@ function namesById(doc, file) {
   return names;
 }
 
-function build({ current, currentText, previous, previousText, renames, copyright }) {
+function build({ current, currentText, previous, previousText, renames, copyright, descriptions }) {
   const matrix = onlyMatrix(current, CURRENT_FILE);
   const version = String(current.version);
 
@@ -133,6 +184,14 @@ function build({ current, currentText, previous, previousText, renames, copyrigh
     return { id, name: checkName(m.name, id), url: `${SITE}/mitigations/${id}`, techniques: sortedUnique(addressed) };
   });
 
+  // ThreatLens's own descriptions, placed right after the name; every id must have one and no other.
+  const describe = descriptionLookup(descriptions, {
+    tactics: tactics.map((t) => t.id),
+    techniques: techniques.map((t) => t.id),
+    mitigations: mitigations.map((m) => m.id),
+  });
+  const described = (key, { id, name, ...rest }) => ({ id, name, description: describe(key, id), ...rest });
+
   const caseStudies = (current['case-studies'] ?? []).map((c) => {
     const id = unique(checkId('caseStudy', c.id, CURRENT_FILE), CURRENT_FILE);
     const procedure = (c.procedure ?? []).map((step, i) => {
@@ -182,9 +241,9 @@ function build({ current, currentText, previous, previousText, renames, copyrigh
         { name: PREVIOUS_FILE, version: String(previous.version), sha256: sha256(previousText) },
       ],
     },
-    tactics: tactics.sort(byId),
-    techniques: techniques.sort(byId),
-    mitigations: mitigations.sort(byId),
+    tactics: tactics.map((t) => described('tactics', t)).sort(byId),
+    techniques: techniques.map((t) => described('techniques', t)).sort(byId),
+    mitigations: mitigations.map((m) => described('mitigations', m)).sort(byId),
     caseStudies: caseStudies.sort(byId),
     renamed: renamed.sort(byId),
   };
@@ -206,6 +265,7 @@ async function generate() {
     previousText,
     renames: JSON.parse(read(RENAMES_FILE)),
     copyright: licenseLine.trim(),
+    descriptions: readDescriptions(),
   });
   return `${JSON.stringify(data, null, 2)}\n`;
 }

@@ -5,10 +5,12 @@ import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 
 import Ajv2020 from 'ajv/dist/2020';
+import { load } from 'js-yaml';
 
 import {
   allThreats,
   atlasVersion,
+  getMitigation,
   getRenamed,
   getTactic,
   getTechnique,
@@ -33,11 +35,14 @@ interface IdName {
   name: string;
   url: string;
 }
+interface Described extends IdName {
+  description: string;
+}
 interface AtlasData {
   version: string;
-  tactics: (IdName & { order: number })[];
-  techniques: (IdName & { tactics: string[]; parent?: string })[];
-  mitigations: (IdName & { techniques: string[] })[];
+  tactics: (Described & { order: number })[];
+  techniques: (Described & { tactics: string[]; parent?: string })[];
+  mitigations: (Described & { techniques: string[] })[];
   caseStudies: (IdName & { procedure: { tactic: string; technique: string }[] })[];
   renamed: { id: string; oldName: string; name: string }[];
 }
@@ -185,6 +190,94 @@ describe('atlas.json', () => {
       const id = `AML.CS${String(n).padStart(4, '0')}`;
       assert.ok(caseStudies.has(id), `missing ${id}`);
     }
+  });
+});
+
+describe('ATLAS descriptions', () => {
+  const sections = ['tactics', 'techniques', 'mitigations'] as const;
+  type Section = (typeof sections)[number];
+  const descriptions = readJson(join(catalogDir, 'atlas-descriptions.json')) as Record<Section, Record<string, string>>;
+
+  /** Lower-case words, with markdown links reduced to their text, for comparing wording. */
+  function words(text: string): string[] {
+    const plain = text.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').toLowerCase();
+    return plain.match(/[a-z0-9]+(?:['\u2019][a-z]+)?/g) ?? [];
+  }
+
+  /** The first run of `n` consecutive words that `text` shares with `source`, if any. */
+  function sharedRun(text: string, source: string, n: number): string | undefined {
+    const runs = new Set<string>();
+    const src = words(source);
+    for (let i = 0; i + n <= src.length; i++) runs.add(src.slice(i, i + n).join(' '));
+    const own = words(text);
+    for (let i = 0; i + n <= own.length; i++) {
+      const run = own.slice(i, i + n).join(' ');
+      if (runs.has(run)) return run;
+    }
+    return undefined;
+  }
+
+  test('every tactic, technique and mitigation has a description', () => {
+    for (const key of sections) {
+      assert.ok(atlas[key].length > 0, `atlas.json has no ${key}`);
+      for (const item of atlas[key]) {
+        assert.equal(typeof item.description, 'string', `${item.id}: no description`);
+        assert.match(item.description, /\S/, `${item.id}: empty description`);
+      }
+    }
+    for (const t of atlas.tactics) assert.equal(getTactic(t.id)?.description, t.description);
+    for (const t of atlas.techniques) assert.equal(getTechnique(t.id)?.description, t.description);
+    for (const m of atlas.mitigations) assert.equal(getMitigation(m.id)?.description, m.description);
+  });
+
+  test('atlas-descriptions.json describes exactly the atlas.json ids, sorted, and is what atlas.json carries', () => {
+    assert.deepEqual(Object.keys(descriptions), [...sections]);
+    for (const key of sections) {
+      const ids = Object.keys(descriptions[key]);
+      assertSortedUnique(ids, `atlas-descriptions.json ${key}`);
+      assert.deepEqual(
+        ids,
+        atlas[key].map((x) => x.id),
+        `atlas-descriptions.json ${key} must list the same ids as atlas.json`,
+      );
+      for (const item of atlas[key]) assert.equal(item.description, descriptions[key][item.id]?.trim(), item.id);
+    }
+  });
+
+  test('descriptions are short: one or two sentences, at most 240 characters', () => {
+    for (const key of sections) {
+      for (const item of atlas[key]) {
+        assert.ok(item.description.length <= 240, `${item.id}: ${item.description.length} characters`);
+        const sentences = item.description.split(/[.!?](?:\s+|$)(?=[A-Z]|$)/).filter((x) => x.trim() !== '');
+        assert.ok(sentences.length <= 2, `${item.id}: more than two sentences`);
+      }
+    }
+  });
+
+  test('no description copies ATLAS wording (equal text or a shared run of 12 words)', (t) => {
+    if (!hasShared) {
+      t.skip('shared data not found');
+      return;
+    }
+    const doc = load(readFileSync(join(sharedRoot, 'data', 'atlas', 'ATLAS.yaml'), 'utf8')) as {
+      matrices: Record<Section, { id: string; description?: string }[]>[];
+    };
+    const matrix = doc.matrices[0];
+    assert.ok(matrix, 'ATLAS.yaml has no matrix');
+    const RUN = 12;
+    let compared = 0;
+    for (const key of sections) {
+      const official = new Map(matrix[key].map((x) => [x.id, x.description ?? '']));
+      for (const item of atlas[key]) {
+        const source = official.get(item.id);
+        assert.ok(source !== undefined, `${item.id} is not in ATLAS.yaml`);
+        assert.notEqual(words(item.description).join(' '), words(source).join(' '), `${item.id}: same text as ATLAS`);
+        const run = sharedRun(item.description, source, RUN);
+        assert.equal(run, undefined, `${item.id}: repeats ATLAS wording "${run}"`);
+        compared++;
+      }
+    }
+    assert.equal(compared, atlas.tactics.length + atlas.techniques.length + atlas.mitigations.length);
   });
 });
 

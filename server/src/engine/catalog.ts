@@ -71,6 +71,8 @@ export interface Threat {
 export interface Tactic {
   readonly id: string;
   readonly name: string;
+  /** Short plain-language description in ThreatLens's own words (threat-catalog/atlas-descriptions.json). */
+  readonly description: string;
   readonly url: string;
   /** 0-based column in the ATLAS matrix, for kill-chain ordering. */
   readonly order: number;
@@ -79,6 +81,8 @@ export interface Tactic {
 export interface Technique {
   readonly id: string;
   readonly name: string;
+  /** Short plain-language description in ThreatLens's own words (threat-catalog/atlas-descriptions.json). */
+  readonly description: string;
   readonly url: string;
   /** Tactic ids; sub-techniques carry their parent's when ATLAS gives them none. */
   readonly tactics: readonly string[];
@@ -89,6 +93,8 @@ export interface Technique {
 export interface Mitigation {
   readonly id: string;
   readonly name: string;
+  /** Short plain-language description in ThreatLens's own words (threat-catalog/atlas-descriptions.json). */
+  readonly description: string;
   readonly url: string;
   /** Techniques ATLAS lists this mitigation against. */
   readonly techniques: readonly string[];
