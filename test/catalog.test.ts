@@ -402,7 +402,8 @@ describe('threats.json', () => {
       const ttp = graph.ttps[n - 39];
       assert.ok(ttp, `${threat.id}: no ttps[${n - 39}]`);
       assert.equal(threat.name, ttp.name, `${threat.id} must be ttps[${n - 39}]`);
-      sameSet(threat.stages, ttp.stages, `${threat.id}: stages`);
+      // The graph gives no stage for a few ttps (Gradient Masking); the catalog chooses them then.
+      if (ttp.stages.length > 0) sameSet(threat.stages, ttp.stages, `${threat.id}: stages`);
     }
   });
 });
