@@ -6,8 +6,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RULES, ruleMarkdown } from '../server/src/engine';
-import { allThreats, getTechnique, techniqueUrl } from '../server/src/engine/catalog';
+import { RULES, STAGES, getGraph, ruleMarkdown } from '../server/src/engine';
+import { allThreats, atlasVersion, getMitigation, getTactic, getTechnique, techniqueUrl } from '../server/src/engine/catalog';
 
 const ROOT = path.resolve(__dirname, '..');
 export const RULE_DOCS_DIR = path.join(ROOT, 'docs', 'rules');
@@ -28,11 +28,40 @@ export function ruleIndex(): string {
   ].join('\n');
 }
 
-/** docs/threats.md: every catalog threat with its stages, ATLAS links and the rules that evidence it. */
+/** docs/threats.md: every catalog threat with its stages, ATLAS links, mitigations and the rules that evidence it. */
 export function threatsDoc(): string {
-  const lines = ['# ThreatLens threat catalog', '', 'Generated from `threat-catalog/threats.json` by `npm run docs`; do not edit by hand.', ''];
+  const graph = getGraph();
+  const stats = graph.stats();
+  const link = (id: string) => `[${id}](#${id.toLowerCase()})`;
+  const lines = [
+    '# ThreatLens threat catalog',
+    '',
+    'Generated from `threat-catalog/threats.json` and the rule registry by `npm run docs`; do not edit by hand.',
+    `MITRE ATLAS ${atlasVersion}. Sources: ${stats.bySource['atlas-case-study'] ?? 0} ATLAS case studies, ` +
+      `${stats.bySource.incident ?? 0} AI Incident Database incidents, ${stats.bySource.literature ?? 0} from the research literature. ` +
+      `${stats.withRules} of ${stats.threats} threats have at least one ThreatLens rule; the others say what to monitor instead.`,
+    '',
+    '## By lifecycle stage',
+    '',
+    '| Stage | Threats |',
+    '| --- | --- |',
+    ...STAGES.map((stage) => `| ${stage} | ${graph.threatsOfStage(stage).map((t) => link(t.id)).join(' ') || '-'} |`),
+    '',
+    '## All threats',
+    '',
+    '| Id | Name | Severity | Source | Rules |',
+    '| --- | --- | --- | --- | --- |',
+    ...allThreats().map(
+      (t) => `| ${link(t.id)} | ${t.name.replace(/\|/g, '\\|')} | ${t.severity} | ${t.source.kind} | ${graph.rulesOfThreat(t.id).map((r) => `[${r}](rules/${r}.md)`).join(' ') || '-'} |`,
+    ),
+    '',
+  ];
   for (const t of allThreats()) {
-    const rules = RULES.filter((r) => r.meta.threats.includes(t.id)).map((r) => `[${r.meta.id}](rules/${r.meta.id}.md)`);
+    const rules = graph.rulesOfThreat(t.id).map((r) => `[${r}](rules/${r}.md)`);
+    const mitigations = t.mitigations.atlas.map((id) => {
+      const m = getMitigation(id);
+      return m ? `[${id}](${m.url}) ${m.name}` : id;
+    });
     lines.push(
       `## ${t.id}`,
       '',
@@ -41,11 +70,17 @@ export function threatsDoc(): string {
       t.summary,
       '',
       `- Lifecycle stages: ${t.stages.join(', ')}`,
+      `- ATLAS tactics: ${t.tactics.map((id) => `${id} ${getTactic(id)?.name ?? ''}`.trim()).join(', ')}`,
       `- ATLAS techniques: ${t.techniques.map((id) => `[${id}](${techniqueUrl(id)}) ${getTechnique(id)?.name ?? ''}`.trim()).join(', ')}`,
-      `- CWE: ${t.cwe.join(', ') || 'none'}`,
+      `- Infrastructure layers: ${t.layers.join(', ') || 'none'} · harms: ${t.harms.join(', ')}`,
+      `- CWE: ${t.cwe.join(', ') || 'none'} · OWASP ML: ${t.owaspMl.join(', ') || 'none'} · OWASP LLM: ${t.owaspLlm.join(', ') || 'none'}`,
       `- Rules: ${rules.join(', ') || 'none yet'}`,
       `- In code: ${t.inCode.note}`,
-      `- Mitigations: ${t.mitigations.steps.join(' ')}`,
+      `- ATLAS mitigations: ${mitigations.join(', ')}`,
+      '',
+      '**Hardening steps**',
+      '',
+      ...t.mitigations.steps.map((step) => `- ${step}`),
       '',
     );
   }

@@ -11,6 +11,8 @@ export default defineRule({
     family: 'deserialization',
     severity: 'high',
     ...DESERIALIZATION_LINKS,
+    // LLM-integrated frameworks turning stored or generated data into code (LLMSmith).
+    threats: [...DESERIALIZATION_LINKS.threats, 'MLT-087'],
     docs: {
       finds: 'Any call passing `allow_dangerous_deserialization=True` (LangChain vector stores such as `FAISS.load_local`, loaders and chains).',
       why:

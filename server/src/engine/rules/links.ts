@@ -1,15 +1,19 @@
 /** Threat, ATLAS and CWE links shared by rules of one family. */
 
-/** Loading a serialized object that can carry code: a poisoned model or artifact from a hub or a share. */
+/**
+ * Loading a serialized object that can carry code: a poisoned model or artifact from a hub
+ * (PoisonGPT), a shared notebook's download (Colab), or a checkpoint in writable storage (the
+ * exposed Microsoft SAS token).
+ */
 export const DESERIALIZATION_LINKS = {
   cwe: ['CWE-502'],
-  threats: ['MLT-020', 'MLT-019'],
+  threats: ['MLT-020', 'MLT-019', 'MLT-035'],
   techniques: ['AML.T0011.000', 'AML.T0010.003', 'AML.T0018.002'],
 };
 
 /** Running code or commands built from data an attacker may shape (LLM output, configs, requests). */
 export const CODE_EXECUTION_LINKS = {
-  threats: ['MLT-017', 'MLT-087'],
+  threats: ['MLT-017', 'MLT-087', 'MLT-019'],
   techniques: ['AML.T0050', 'AML.T0051.000'],
 };
 
