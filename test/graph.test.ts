@@ -59,3 +59,20 @@ describe('threat graph', () => {
     assert.ok(s.withRules > 0 && s.withRules <= s.threats);
   });
 });
+
+describe('finding hover', () => {
+  it('names every threat with its stages, links the ATLAS techniques and lists mitigations', async () => {
+    const { Engine, findingHover, getRule } = await import('../server/src/engine');
+    const engine = await Engine.create();
+    const finding = engine.analyze('import torch\nstate = torch.load(p)\n').findings[0];
+    const hover = findingHover(finding);
+    const meta = getRule('TL108')!.meta;
+    for (const t of graph.threatsOfRule('TL108')) {
+      assert.ok(hover.includes(t.id) && hover.includes(t.name), t.id);
+      assert.ok(hover.includes(t.stages.join(', ')), `${t.id} stages`);
+    }
+    for (const id of meta.techniques) assert.ok(hover.includes(`(https://atlas.mitre.org/techniques/${id})`), id);
+    assert.match(hover, /\*\*Mitigations\*\*/);
+    assert.match(hover, /https:\/\/atlas\.mitre\.org\/mitigations\/AML\.M\d{4}/);
+  });
+});

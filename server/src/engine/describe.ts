@@ -3,6 +3,7 @@
  * `explain` and the generated `docs/rules/*.md`, so they can never disagree.
  */
 import { getTechnique, getThreat, techniqueUrl } from './catalog';
+import { getGraph } from './graph';
 import { getRule } from './registry';
 import type { Rule } from './rule';
 import type { Finding, RuleMeta } from './types';
@@ -119,6 +120,14 @@ export function ruleMarkdown(rule: Rule, opts: { threatDocBase?: string } = {}):
   return lines.join('\n');
 }
 
+/** ATLAS mitigations of the threats a rule evidences, as hover lines (at most four). */
+function mitigationLines(ruleId: string): string[] {
+  const { atlas } = getGraph().mitigationsOfRule(ruleId);
+  if (atlas.length === 0) return [];
+  const shown = atlas.slice(0, 4).map((x) => `[${x.id}](${x.url}) ${x.name}`);
+  return [`**Mitigations**  \n${shown.join('  \n')}`, ''];
+}
+
 /** Markdown shown when hovering a finding. */
 export function findingHover(finding: Finding): string {
   const rule = getRule(finding.ruleId);
@@ -141,6 +150,7 @@ export function findingHover(finding: Finding): string {
     '',
     `**MITRE ATLAS**  \n${techniques}`,
     '',
+    ...mitigationLines(m.id),
     `**Use instead**`,
     '',
     fence(m.docs.useInstead),
