@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RULES, STAGES, getGraph } from '../server/src/engine';
+import { Engine, RULES, STAGES, findingHover, getGraph, getRule } from '../server/src/engine';
 import { allThreats, getTechnique } from '../server/src/engine/catalog';
 
 const graph = getGraph();
@@ -62,7 +62,6 @@ describe('threat graph', () => {
 
 describe('finding hover', () => {
   it('names every threat with its stages, links the ATLAS techniques and lists mitigations', async () => {
-    const { Engine, findingHover, getRule } = await import('../server/src/engine');
     const engine = await Engine.create();
     const finding = engine.analyze('import torch\nstate = torch.load(p)\n').findings[0];
     const hover = findingHover(finding);
