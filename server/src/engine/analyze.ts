@@ -3,10 +3,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import { CallSite } from './call';
-import type { Tree } from './parser';
+import type { Node, Tree } from './parser';
 import { RULES } from './registry';
-import { member, rangeOf, type Rule } from './rule';
-import { buildScopes } from './scope';
+import { member, rangeOf, type NodeContext, type Rule } from './rule';
+import { buildScopes, scopeAt, type Scope } from './scope';
+import { TaintTracker } from './taint';
 import { Suppressions } from './suppress';
 import type { AnalysisOptions, AnalysisResult, Finding } from './types';
 
@@ -56,12 +57,18 @@ export function analyzeTree(
   // a name ending in `.foo`, so other attribute calls need no resolution at all.
   const members = new Set<string>();
   const anyCall: Rule[] = [];
+  const byNodeType = new Map<string, Rule[]>();
   for (const rule of rules) {
-    if (rule.anyCall) anyCall.push(rule);
-    for (const q of rule.calls ?? []) {
+    if (rule.anyCall && rule.check) anyCall.push(rule);
+    for (const q of rule.check ? (rule.calls ?? []) : []) {
       members.add(member(q));
       let list = byCallee.get(q);
       if (!list) byCallee.set(q, (list = []));
+      list.push(rule);
+    }
+    for (const type of rule.checkNode ? (rule.nodes ?? []) : []) {
+      let list = byNodeType.get(type);
+      if (!list) byNodeType.set(type, (list = []));
       list.push(rule);
     }
   }
@@ -72,42 +79,67 @@ export function analyzeTree(
   const findings: Finding[] = [];
   let suppressed = 0;
   let timedOut = false;
+  let tracker: TaintTracker | undefined;
+  const taint = (node: Node, scope: Scope) => (tracker ??= new TaintTracker(index)).taintOf(node, scope);
 
-  for (let i = 0; i < index.calls.length; i++) {
-    if (i % BUDGET_STRIDE === 0 && i > 0 && performance.now() - started > budget) {
-      timedOut = true;
-      break;
-    }
-    const { node, scope } = index.calls[i];
-    if (anyCall.length === 0) {
-      const fn = node.childForFieldName('function');
-      if (fn?.type === 'attribute' && !members.has(fn.childForFieldName('attribute')?.text ?? '')) continue;
-    }
-    const call = CallSite.resolve(node, scope);
-    const matched = call.qname ? byCallee.get(call.qname) : undefined;
-    if (!matched && anyCall.length === 0) continue;
-    for (const rule of matched ? [...matched, ...anyCall] : anyCall) {
-      rule.check(call, {
-        text,
-        report(r) {
-          const lines = [r.node.startPosition.row, node.startPosition.row, node.endPosition.row];
-          suppressions ??= new Suppressions(tree.rootNode.descendantsOfType('comment').filter((c) => c !== null));
-          if (suppressions.size > 0 && suppressions.isSuppressed(rule.meta, lines, honorNosec)) {
-            suppressed++;
-            return;
-          }
-          findings.push({
-            ruleId: rule.meta.id,
-            severity: options.severityOverrides?.[rule.meta.id] ?? r.severity ?? rule.meta.severity,
-            message: r.message,
-            range: rangeOf(r.node),
-            fixes: r.fixes ?? [],
-            related: r.related ?? [],
-          });
-        },
+  /** A context whose reports are suppressed on `lines` as well as on the reported node's line. */
+  const contextFor = (rule: Rule, lines: readonly number[]): NodeContext => ({
+    text,
+    taint,
+    scopeOf: (n) => scopeAt(index, n.startIndex),
+    report(r) {
+      suppressions ??= new Suppressions(tree.rootNode.descendantsOfType('comment').filter((c) => c !== null));
+      if (suppressions.size > 0 && suppressions.isSuppressed(rule.meta, [r.node.startPosition.row, ...lines], honorNosec)) {
+        suppressed++;
+        return;
+      }
+      findings.push({
+        ruleId: rule.meta.id,
+        severity: options.severityOverrides?.[rule.meta.id] ?? r.severity ?? rule.meta.severity,
+        message: r.message,
+        range: rangeOf(r.node),
+        fixes: r.fixes ?? [],
+        related: r.related ?? [],
       });
+    },
+  });
+  const overBudget = (i: number) => i % BUDGET_STRIDE === 0 && i > 0 && performance.now() - started > budget;
+
+  if (byCallee.size > 0 || anyCall.length > 0) {
+    for (let i = 0; i < index.calls.length; i++) {
+      if (overBudget(i)) {
+        timedOut = true;
+        break;
+      }
+      const { node, scope } = index.calls[i];
+      if (anyCall.length === 0) {
+        const fn = node.childForFieldName('function');
+        if (fn?.type === 'attribute' && !members.has(fn.childForFieldName('attribute')?.text ?? '')) continue;
+      }
+      const call = CallSite.resolve(node, scope);
+      const matched = call.qname ? byCallee.get(call.qname) : undefined;
+      if (!matched && anyCall.length === 0) continue;
+      for (const rule of matched ? [...matched, ...anyCall] : anyCall) {
+        rule.check!(call, contextFor(rule, [node.startPosition.row, node.endPosition.row]));
+      }
     }
   }
+
+  if (byNodeType.size > 0 && !timedOut) {
+    const nodes = tree.rootNode.descendantsOfType([...byNodeType.keys()]);
+    for (let i = 0; i < nodes.length; i++) {
+      const node = nodes[i];
+      if (!node) continue;
+      if (overBudget(i)) {
+        timedOut = true;
+        break;
+      }
+      for (const rule of byNodeType.get(node.type) ?? []) {
+        rule.checkNode!(node, contextFor(rule, [node.startPosition.row, node.endPosition.row]));
+      }
+    }
+  }
+
   findings.sort(
     (a, b) =>
       a.range.start.line - b.range.start.line ||

@@ -3,6 +3,8 @@
  */
 import type { CallSite } from './call';
 import type { Node } from './parser';
+import type { Scope } from './scope';
+import type { Taint } from './taint';
 import type { Fix, RelatedInfo, Range, RuleMeta, Severity } from './types';
 
 export interface Report {
@@ -18,6 +20,13 @@ export interface Report {
 export interface RuleContext {
   readonly text: string;
   report(report: Report): void;
+  /** Untrusted data reaching `node` (evaluated in `scope`), with where it came from. */
+  taint(node: Node, scope: Scope): Taint | undefined;
+}
+
+export interface NodeContext extends RuleContext {
+  /** The scope a node found by a `nodes` hook is evaluated in. */
+  scopeOf(node: Node): Scope;
 }
 
 export interface Rule {
@@ -32,14 +41,19 @@ export interface Rule {
   calls?: readonly string[];
   /** Set when the rule must see every call (for rules keyed on a keyword argument, not a callee). */
   anyCall?: boolean;
-  check(call: CallSite, ctx: RuleContext): void;
+  check?(call: CallSite, ctx: RuleContext): void;
+  /** tree-sitter node types (other than calls) the rule looks at, e.g. `assignment`, `string`. */
+  nodes?: readonly string[];
+  checkNode?(node: Node, ctx: NodeContext): void;
 }
 
 const ID = /^TL\d{3}$/;
 
 export function defineRule(rule: Rule): Rule {
   if (!ID.test(rule.meta.id)) throw new Error(`rule id ${rule.meta.id} must be TL + 3 digits`);
-  if (!rule.calls?.length && !rule.anyCall) throw new Error(`rule ${rule.meta.id} checks no call`);
+  const checksCalls = (rule.calls?.length || rule.anyCall) && rule.check;
+  const checksNodes = rule.nodes?.length && rule.checkNode;
+  if (!checksCalls && !checksNodes) throw new Error(`rule ${rule.meta.id} checks nothing`);
   return rule;
 }
 

@@ -88,6 +88,17 @@ export interface ScopeIndex {
   calls: { node: Node; scope: Scope }[];
   /** ERROR and MISSING nodes left by tree-sitter's error recovery. */
   errors: Node[];
+  /** Regions of source text with their own scope (bodies of defs, lambdas, classes; comprehensions). */
+  regions: Region[];
+}
+
+/** The innermost scope holding `offset` (for nodes found outside the builder's pass). */
+export function scopeAt(index: ScopeIndex, offset: number): Scope {
+  let best: Region | undefined;
+  for (const r of index.regions) {
+    if (r.start <= offset && offset < r.end && (!best || r.start >= best.start)) best = r;
+  }
+  return best?.scope ?? index.module;
 }
 
 /**
@@ -121,7 +132,7 @@ function queryFor(language: Language): Query {
 }
 
 /** A region of source text evaluated in one scope (a def body, a comprehension). */
-interface Region {
+export interface Region {
   start: number;
   end: number;
   scope: Scope;
@@ -131,7 +142,7 @@ interface Region {
 export function buildScopes(tree: Tree): ScopeIndex {
   const root = tree.rootNode;
   const module = new Scope('module', null, root);
-  const index: ScopeIndex = { module, calls: [], errors: [] };
+  const index: ScopeIndex = { module, calls: [], errors: [], regions: [] };
   const builder = new Builder(index);
   const stack: Region[] = [{ start: 0, end: Infinity, scope: module }];
   // Captures come in source order; each is handled in the innermost region holding its start.
@@ -141,7 +152,10 @@ export function buildScopes(tree: Tree): ScopeIndex {
     let i = stack.length - 1;
     while (i > 0 && stack[i].start > at) i--;
     const region = builder.handle(name, node, stack[i].scope);
-    if (region) stack.push(region);
+    if (region) {
+      stack.push(region);
+      index.regions.push(region);
+    }
   }
   return index;
 }

@@ -44,7 +44,26 @@ export interface RelatedInfo {
   message: string;
 }
 
-export type RuleFamily = 'deserialization' | 'code-execution';
+export type RuleFamily =
+  | 'deserialization'
+  | 'code-execution'
+  | 'model-supply-chain'
+  | 'archive'
+  | 'transport'
+  | 'secrets'
+  | 'llm-app'
+  | 'serving';
+
+export const RULE_FAMILIES: readonly RuleFamily[] = [
+  'deserialization',
+  'code-execution',
+  'model-supply-chain',
+  'archive',
+  'transport',
+  'secrets',
+  'llm-app',
+  'serving',
+];
 
 export interface RuleDocs {
   /** One or two sentences: what the rule reports. */

@@ -1,5 +1,5 @@
 import { defineRule, member } from '../rule';
-import { anchor, isRoundTrip } from './helpers';
+import { anchor, withTaint, isRoundTrip } from './helpers';
 import { DESERIALIZATION_LINKS, REF } from './links';
 
 export default defineRule({
@@ -29,11 +29,13 @@ export default defineRule({
   calls: ['pickle.load', 'pickle.loads', 'pickle.Unpickler', 'pickle._load', 'pickle._loads', 'pickle._Unpickler'],
   check(call, ctx) {
     if (isRoundTrip(call, ['pickle.dumps'])) return;
-    ctx.report({
-      node: anchor(call),
-      message:
-        `\`${member(call.qname)}\` from pickle runs whatever code the data contains; load pickles only from a ` +
-        'source you control, or store models and data in a format without code (safetensors, JSON, Parquet).',
-    });
+    ctx.report(
+      withTaint(ctx, call.arg(0), {
+        node: anchor(call),
+        message:
+          `\`${member(call.qname)}\` from pickle runs whatever code the data contains; load pickles only from a ` +
+          'source you control, or store models and data in a format without code (safetensors, JSON, Parquet).',
+      }),
+    );
   },
 });

@@ -1,5 +1,5 @@
 import { defineRule } from '../rule';
-import { anchor, isRoundTrip } from './helpers';
+import { anchor, withTaint, isRoundTrip } from './helpers';
 import { DESERIALIZATION_LINKS, REF } from './links';
 
 export default defineRule({
@@ -36,9 +36,11 @@ export default defineRule({
   check(call, ctx) {
     const lib = call.qname!.split('.')[0];
     if (isRoundTrip(call, [`${lib}.dumps`, `${lib}.encode`])) return;
-    ctx.report({
-      node: anchor(call),
-      message: `\`${call.qname}\` rebuilds arbitrary Python objects and runs code from the data, like pickle; only load ${lib} data you produced yourself.`,
-    });
+    ctx.report(
+      withTaint(ctx, call.arg(0), {
+        node: anchor(call),
+        message: `\`${call.qname}\` rebuilds arbitrary Python objects and runs code from the data, like pickle; only load ${lib} data you produced yourself.`,
+      }),
+    );
   },
 });

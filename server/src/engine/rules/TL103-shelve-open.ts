@@ -1,5 +1,5 @@
 import { defineRule } from '../rule';
-import { anchor } from './helpers';
+import { anchor, withTaint } from './helpers';
 import { DESERIALIZATION_LINKS, REF } from './links';
 
 export default defineRule({
@@ -25,9 +25,11 @@ export default defineRule({
   triggers: ['shelve'],
   calls: ['shelve.open', 'shelve.DbfilenameShelf', 'shelve.Shelf'],
   check(call, ctx) {
-    ctx.report({
-      node: anchor(call),
-      message: 'shelve stores values as pickles: reading a shelf that others can write runs their code. Use a data-only store (sqlite with JSON, Parquet).',
-    });
+    ctx.report(
+      withTaint(ctx, call.arg(0, 'filename'), {
+        node: anchor(call),
+        message: 'shelve stores values as pickles: reading a shelf that others can write runs their code. Use a data-only store (sqlite with JSON, Parquet).',
+      }),
+    );
   },
 });

@@ -1,5 +1,5 @@
 import { defineRule, member } from '../rule';
-import { anchor, isRoundTrip } from './helpers';
+import { anchor, withTaint, isRoundTrip } from './helpers';
 import { DESERIALIZATION_LINKS, REF } from './links';
 
 export default defineRule({
@@ -26,9 +26,11 @@ export default defineRule({
   calls: ['marshal.load', 'marshal.loads'],
   check(call, ctx) {
     if (isRoundTrip(call, ['marshal.dumps'])) return;
-    ctx.report({
-      node: anchor(call),
-      message: `\`marshal.${member(call.qname)}\` is not safe for untrusted data (it rebuilds code objects and can crash the interpreter); use JSON or another data-only format.`,
-    });
+    ctx.report(
+      withTaint(ctx, call.arg(0), {
+        node: anchor(call),
+        message: `\`marshal.${member(call.qname)}\` is not safe for untrusted data (it rebuilds code objects and can crash the interpreter); use JSON or another data-only format.`,
+      }),
+    );
   },
 });

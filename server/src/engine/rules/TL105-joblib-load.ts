@@ -1,5 +1,5 @@
 import { defineRule } from '../rule';
-import { anchor } from './helpers';
+import { anchor, withTaint } from './helpers';
 import { DESERIALIZATION_LINKS, REF } from './links';
 
 export default defineRule({
@@ -29,9 +29,11 @@ export default defineRule({
   triggers: ['joblib'],
   calls: ['joblib.load'],
   check(call, ctx) {
-    ctx.report({
-      node: anchor(call),
-      message: '`joblib.load` unpickles the file and runs any code it carries; load only models you saved yourself, or export them to ONNX or skops.',
-    });
+    ctx.report(
+      withTaint(ctx, call.arg(0, 'filename'), {
+        node: anchor(call),
+        message: '`joblib.load` unpickles the file and runs any code it carries; load only models you saved yourself, or export them to ONNX or skops.',
+      }),
+    );
   },
 });

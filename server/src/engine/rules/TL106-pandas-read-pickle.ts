@@ -1,5 +1,5 @@
 import { defineRule } from '../rule';
-import { anchor } from './helpers';
+import { anchor, withTaint } from './helpers';
 import { DESERIALIZATION_LINKS, REF } from './links';
 
 export default defineRule({
@@ -27,9 +27,11 @@ export default defineRule({
   triggers: ['read_pickle'],
   calls: ['pandas.read_pickle'],
   check(call, ctx) {
-    ctx.report({
-      node: anchor(call),
-      message: '`read_pickle` unpickles the file and runs any code it carries; store data frames as Parquet, Feather or CSV instead.',
-    });
+    ctx.report(
+      withTaint(ctx, call.arg(0, 'filepath_or_buffer'), {
+        node: anchor(call),
+        message: '`read_pickle` unpickles the file and runs any code it carries; store data frames as Parquet, Feather or CSV instead.',
+      }),
+    );
   },
 });

@@ -1,6 +1,6 @@
 import { replaceNode } from '../edits';
 import { defineRule } from '../rule';
-import { anchor, argNode, argTruth } from './helpers';
+import { anchor, argNode, argTruth, withTaint } from './helpers';
 import { DESERIALIZATION_LINKS, REF } from './links';
 
 export default defineRule({
@@ -35,10 +35,12 @@ export default defineRule({
       arg.fromSplat || arg.value.type !== 'true'
         ? []
         : [{ title: 'Set allow_pickle=False', safety: 'unsafe' as const, edits: [replaceNode(arg.value, 'False')] }];
-    ctx.report({
-      node: anchor(call, argNode(arg)),
-      message: '`allow_pickle=True` lets this .npy/.npz file run code when it is loaded; numeric arrays load without it.',
-      fixes: fix,
-    });
+    ctx.report(
+      withTaint(ctx, call.arg(0, 'file'), {
+        node: anchor(call, argNode(arg)),
+        message: '`allow_pickle=True` lets this .npy/.npz file run code when it is loaded; numeric arrays load without it.',
+        fixes: fix,
+      }),
+    );
   },
 });

@@ -1,6 +1,6 @@
 import { addArgument, replaceNode } from '../edits';
 import { defineRule } from '../rule';
-import { anchor, argNode, argTruth } from './helpers';
+import { anchor, argNode, argTruth, withTaint } from './helpers';
 import { DESERIALIZATION_LINKS, REF } from './links';
 
 export default defineRule({
@@ -38,24 +38,28 @@ export default defineRule({
     if (!arg) {
       if (call.mayHide(undefined, 'weights_only')) return;
       const edit = addArgument(call, 'weights_only=True', ctx.text);
-      ctx.report({
-        node: anchor(call),
-        message:
-          '`torch.load` without `weights_only=True` unpickles arbitrary objects on PyTorch < 2.6, so a tampered ' +
-          'checkpoint runs code; pass `weights_only=True` (or load safetensors).',
-        fixes: edit ? [{ title: 'Add weights_only=True', safety: 'safe', edits: [edit] }] : [],
-      });
+      ctx.report(
+        withTaint(ctx, call.arg(0, 'f'), {
+          node: anchor(call),
+          message:
+            '`torch.load` without `weights_only=True` unpickles arbitrary objects on PyTorch < 2.6, so a tampered ' +
+            'checkpoint runs code; pass `weights_only=True` (or load safetensors).',
+          fixes: edit ? [{ title: 'Add weights_only=True', safety: 'safe', edits: [edit] }] : [],
+        }),
+      );
       return;
     }
     if (argTruth(call, arg) !== false) return;
     const canEdit = !arg.fromSplat && arg.value.type === 'false';
-    ctx.report({
-      node: anchor(call, argNode(arg)),
-      severity: 'high',
-      message:
-        '`weights_only=False` makes `torch.load` unpickle arbitrary objects: a tampered checkpoint runs code ' +
-        'on load. Use `weights_only=True` and allow-list extra classes with `torch.serialization.add_safe_globals`.',
-      fixes: canEdit ? [{ title: 'Set weights_only=True', safety: 'safe', edits: [replaceNode(arg.value, 'True')] }] : [],
-    });
+    ctx.report(
+      withTaint(ctx, call.arg(0, 'f'), {
+        node: anchor(call, argNode(arg)),
+        severity: 'high',
+        message:
+          '`weights_only=False` makes `torch.load` unpickle arbitrary objects: a tampered checkpoint runs code ' +
+          'on load. Use `weights_only=True` and allow-list extra classes with `torch.serialization.add_safe_globals`.',
+        fixes: canEdit ? [{ title: 'Set weights_only=True', safety: 'safe', edits: [replaceNode(arg.value, 'True')] }] : [],
+      }),
+    );
   },
 });

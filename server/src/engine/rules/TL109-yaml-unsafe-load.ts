@@ -5,7 +5,7 @@ import { defineRule, member } from '../rule';
 import type { Scope } from '../scope';
 import type { Fix, Severity } from '../types';
 import { valueOf, type Value } from '../values';
-import { anchor, argNode } from './helpers';
+import { anchor, argNode, withTaint } from './helpers';
 import { DESERIALIZATION_LINKS, REF } from './links';
 
 const SAFE_LOADERS = new Set(['yaml.SafeLoader', 'yaml.CSafeLoader', 'yaml.BaseLoader', 'yaml.CBaseLoader']);
@@ -102,14 +102,16 @@ export default defineRule({
     const safeName = all ? 'safe_load_all' : 'safe_load';
     if (fn.startsWith('unsafe_load') || fn.startsWith('full_load')) {
       const unsafe = fn.startsWith('unsafe');
-      ctx.report({
-        node: anchor(call),
-        severity: unsafe ? 'high' : 'medium',
-        message: unsafe
-          ? `\`yaml.${fn}\` runs Python code embedded in the document through \`!!python\` tags; use \`yaml.${safeName}\`.`
-          : `\`yaml.${fn}\` builds arbitrary Python objects and has had code-execution bypasses; use \`yaml.${safeName}\`.`,
-        fixes: renameFix(call, safeName),
-      });
+      ctx.report(
+        withTaint(ctx, call.arg(0, 'stream'), {
+          node: anchor(call),
+          severity: unsafe ? 'high' : 'medium',
+          message: unsafe
+            ? `\`yaml.${fn}\` runs Python code embedded in the document through \`!!python\` tags; use \`yaml.${safeName}\`.`
+            : `\`yaml.${fn}\` builds arbitrary Python objects and has had code-execution bypasses; use \`yaml.${safeName}\`.`,
+          fixes: renameFix(call, safeName),
+        }),
+      );
       return;
     }
     const loader = call.arg(1, 'Loader');
@@ -121,11 +123,13 @@ export default defineRule({
         const edit = addArgument(call, `Loader=${prefix}.SafeLoader`, ctx.text);
         if (edit) fixes.push({ title: `Pass Loader=${prefix}.SafeLoader`, safety: 'safe', edits: [edit] });
       }
-      ctx.report({
-        node: anchor(call),
-        message: `\`yaml.${fn}\` without a safe Loader can run code from \`!!python\` tags in the document; use \`yaml.${safeName}\` or \`Loader=yaml.SafeLoader\`.`,
-        fixes,
-      });
+      ctx.report(
+        withTaint(ctx, call.arg(0, 'stream'), {
+          node: anchor(call),
+          message: `\`yaml.${fn}\` without a safe Loader can run code from \`!!python\` tags in the document; use \`yaml.${safeName}\` or \`Loader=yaml.SafeLoader\`.`,
+          fixes,
+        }),
+      );
       return;
     }
     const verdict = classify(call.valueOf(loader));
@@ -136,14 +140,16 @@ export default defineRule({
       const attr = v.childForFieldName('attribute');
       if (attr) fixes.push({ title: `Use ${v.childForFieldName('object')?.text}.SafeLoader`, safety: 'safe', edits: [replaceNode(attr, 'SafeLoader')] });
     }
-    ctx.report({
-      node: anchor(call, argNode(loader)),
-      severity: verdict.severity,
-      message:
-        verdict.severity === 'high'
-          ? `\`Loader=${verdict.name}\` lets the YAML document run Python code through \`!!python\` tags; use \`SafeLoader\` (or \`yaml.${safeName}\`).`
-          : `\`${verdict.name}\` builds arbitrary Python objects and has had code-execution bypasses; use \`SafeLoader\` (or \`yaml.${safeName}\`).`,
-      fixes,
-    });
+    ctx.report(
+      withTaint(ctx, call.arg(0, 'stream'), {
+        node: anchor(call, argNode(loader)),
+        severity: verdict.severity,
+        message:
+          verdict.severity === 'high'
+            ? `\`Loader=${verdict.name}\` lets the YAML document run Python code through \`!!python\` tags; use \`SafeLoader\` (or \`yaml.${safeName}\`).`
+            : `\`${verdict.name}\` builds arbitrary Python objects and has had code-execution bypasses; use \`SafeLoader\` (or \`yaml.${safeName}\`).`,
+        fixes,
+      }),
+    );
   },
 });

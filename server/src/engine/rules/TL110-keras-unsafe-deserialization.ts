@@ -1,6 +1,6 @@
 import { removeArgument } from '../edits';
 import { defineRule } from '../rule';
-import { anchor, argNode, argTruth } from './helpers';
+import { anchor, argNode, argTruth, withTaint } from './helpers';
 import { DESERIALIZATION_LINKS } from './links';
 
 const KERAS_DOCS = { title: 'Keras: saving and loading models (safe_mode)', url: 'https://keras.io/api/models/model_saving_apis/model_saving_and_loading/' };
@@ -37,19 +37,23 @@ export default defineRule({
   ],
   check(call, ctx) {
     if (call.qname!.endsWith('enable_unsafe_deserialization')) {
-      ctx.report({
-        node: anchor(call),
-        message: '`enable_unsafe_deserialization()` turns off Keras safe mode for every later load: any model file loaded afterwards can run its own code.',
-      });
+      ctx.report(
+        withTaint(ctx, call.arg(0, 'filepath'), {
+          node: anchor(call),
+          message: '`enable_unsafe_deserialization()` turns off Keras safe mode for every later load: any model file loaded afterwards can run its own code.',
+        }),
+      );
       return;
     }
     const arg = call.arg(3, 'safe_mode');
     if (!arg || argTruth(call, arg) !== false) return;
     const edit = arg.keyword && !arg.fromSplat ? removeArgument(call, arg.keyword) : undefined;
-    ctx.report({
-      node: anchor(call, argNode(arg)),
-      message: '`safe_mode=False` lets this Keras model file run the Python code stored in its Lambda layers when it is loaded.',
-      fixes: edit ? [{ title: 'Remove safe_mode=False', safety: 'unsafe', edits: [edit] }] : [],
-    });
+    ctx.report(
+      withTaint(ctx, call.arg(0, 'filepath'), {
+        node: anchor(call, argNode(arg)),
+        message: '`safe_mode=False` lets this Keras model file run the Python code stored in its Lambda layers when it is loaded.',
+        fixes: edit ? [{ title: 'Remove safe_mode=False', safety: 'unsafe', edits: [edit] }] : [],
+      }),
+    );
   },
 });

@@ -1,6 +1,6 @@
 import { removeArgument } from '../edits';
 import { defineRule } from '../rule';
-import { anchor, argNode, argTruth } from './helpers';
+import { anchor, argNode, argTruth, withTaint } from './helpers';
 import { DESERIALIZATION_LINKS, REF } from './links';
 
 export default defineRule({
@@ -32,10 +32,12 @@ export default defineRule({
     const arg = call.keyword('allow_dangerous_deserialization');
     if (!arg || argTruth(call, arg) !== true) return;
     const edit = arg.keyword && !arg.fromSplat ? removeArgument(call, arg.keyword) : undefined;
-    ctx.report({
-      node: anchor(call, argNode(arg)),
-      message: '`allow_dangerous_deserialization=True` makes LangChain unpickle the saved data: whoever can write that folder runs code here. Load only indexes you built yourself.',
-      fixes: edit ? [{ title: 'Remove allow_dangerous_deserialization=True', safety: 'unsafe', edits: [edit] }] : [],
-    });
+    ctx.report(
+      withTaint(ctx, call.arg(0, 'folder_path'), {
+        node: anchor(call, argNode(arg)),
+        message: '`allow_dangerous_deserialization=True` makes LangChain unpickle the saved data: whoever can write that folder runs code here. Load only indexes you built yourself.',
+        fixes: edit ? [{ title: 'Remove allow_dangerous_deserialization=True', safety: 'unsafe', edits: [edit] }] : [],
+      }),
+    );
   },
 });

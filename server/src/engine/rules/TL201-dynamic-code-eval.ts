@@ -1,6 +1,6 @@
 import { CallSite } from '../call';
 import { defineRule, member } from '../rule';
-import { anchor, isDynamic } from './helpers';
+import { anchor, isDynamic, withTaint } from './helpers';
 import { CODE_EXECUTION_LINKS, REF } from './links';
 
 export default defineRule({
@@ -40,11 +40,13 @@ export default defineRule({
     // `exec(compile(src, ...))`: the inner `compile` call carries the finding when `src` is dynamic.
     if (arg!.value.type === 'call' && CallSite.resolve(arg!.value, arg!.scope).qname === 'builtins.compile') return;
     const fn = member(call.qname);
-    ctx.report({
-      node: anchor(call),
-      message:
-        `\`${fn}\` runs a string that is not a constant: whoever shapes that text runs code in this process. ` +
-        (fn === 'eval' ? 'Use `ast.literal_eval` for literals or a lookup table of allowed functions.' : 'Call the code directly, or allow-list what may run.'),
-    });
+    ctx.report(
+      withTaint(ctx, arg, {
+        node: anchor(call),
+        message:
+          `\`${fn}\` runs a string that is not a constant: whoever shapes that text runs code in this process. ` +
+          (fn === 'eval' ? 'Use `ast.literal_eval` for literals or a lookup table of allowed functions.' : 'Call the code directly, or allow-list what may run.'),
+      }),
+    );
   },
 });

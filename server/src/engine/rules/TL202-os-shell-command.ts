@@ -1,5 +1,5 @@
 import { defineRule, member } from '../rule';
-import { anchor, isDynamic } from './helpers';
+import { anchor, isDynamic, withTaint } from './helpers';
 import { REF, SHELL_LINKS } from './links';
 
 export default defineRule({
@@ -28,9 +28,11 @@ export default defineRule({
   check(call, ctx) {
     const arg = call.arg(0, member(call.qname) === 'system' ? 'command' : 'cmd');
     if (!isDynamic(call, arg)) return;
-    ctx.report({
-      node: anchor(call),
-      message: `\`os.${member(call.qname)}\` passes a built string to the shell: shell characters in it run extra commands. Use \`subprocess.run([...])\` with a list of arguments.`,
-    });
+    ctx.report(
+      withTaint(ctx, arg, {
+        node: anchor(call),
+        message: `\`os.${member(call.qname)}\` passes a built string to the shell: shell characters in it run extra commands. Use \`subprocess.run([...])\` with a list of arguments.`,
+      }),
+    );
   },
 });

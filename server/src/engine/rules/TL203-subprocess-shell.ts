@@ -3,7 +3,7 @@ import { removeArgument, replaceNode } from '../edits';
 import type { Node } from '../parser';
 import { defineRule, member } from '../rule';
 import type { Fix, TextEdit } from '../types';
-import { anchor, argTruth, isDynamic } from './helpers';
+import { anchor, argTruth, isDynamic, withTaint } from './helpers';
 import { REF, SHELL_LINKS } from './links';
 
 const SHELL_META = /[|&;<>()$`\\*?~{}[\]'"#!]/;
@@ -127,19 +127,23 @@ export default defineRule({
     const cmd = call.arg(0, fn.startsWith('get') ? 'cmd' : 'args');
     if (!cmd || !isDynamic(call, cmd)) return;
     if (fn === 'getoutput' || fn === 'getstatusoutput') {
-      ctx.report({
-        node: anchor(call),
-        message: `\`subprocess.${fn}\` always runs its command through the shell; with a built command, shell characters in it run extra commands. Use \`subprocess.run([...], capture_output=True)\`.`,
-      });
+      ctx.report(
+        withTaint(ctx, cmd, {
+          node: anchor(call),
+          message: `\`subprocess.${fn}\` always runs its command through the shell; with a built command, shell characters in it run extra commands. Use \`subprocess.run([...], capture_output=True)\`.`,
+        }),
+      );
       return;
     }
     const shell = call.keyword('shell');
     if (!shell || argTruth(call, shell) !== true) return;
     // A list command with shell=True runs only its first element through the shell; still report it.
-    ctx.report({
-      node: anchor(call),
-      message: `\`subprocess.${fn}\` with \`shell=True\` hands a built command to \`/bin/sh\`: shell characters in it run extra commands. Pass a list of arguments without \`shell=True\`.`,
-      fixes: shell.fromSplat || cmd.fromSplat ? [] : listFix(call, cmd.value, shell.keyword),
-    });
+    ctx.report(
+      withTaint(ctx, cmd, {
+        node: anchor(call),
+        message: `\`subprocess.${fn}\` with \`shell=True\` hands a built command to \`/bin/sh\`: shell characters in it run extra commands. Pass a list of arguments without \`shell=True\`.`,
+        fixes: shell.fromSplat || cmd.fromSplat ? [] : listFix(call, cmd.value, shell.keyword),
+      }),
+    );
   },
 });

@@ -1,6 +1,6 @@
 import type { Node } from '../parser';
 import { defineRule } from '../rule';
-import { anchor, isDynamic } from './helpers';
+import { anchor, isDynamic, withTaint } from './helpers';
 
 export default defineRule({
   meta: {
@@ -35,10 +35,12 @@ export default defineRule({
     // `import_module("." + name, __package__)`: a relative name with a constant leading dot only
     // reaches submodules of the caller's own package (the lazy `__getattr__` pattern).
     if (call.qname === 'importlib.import_module' && call.arg(1, 'package') && startsWithDot(arg!.value)) return;
-    ctx.report({
-      node: anchor(call),
-      message: 'The module name is not a constant: whoever controls it chooses which code is imported and run. Map allowed names to modules in a dict.',
-    });
+    ctx.report(
+      withTaint(ctx, arg, {
+        node: anchor(call),
+        message: 'The module name is not a constant: whoever controls it chooses which code is imported and run. Map allowed names to modules in a dict.',
+      }),
+    );
   },
 });
 

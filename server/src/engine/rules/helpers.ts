@@ -1,5 +1,7 @@
 /** Small helpers shared by the rule files. */
 import type { Argument, CallSite } from '../call';
+import { rangeOf, type Report, type RuleContext } from '../rule';
+import type { TaintKind } from '../taint';
 import type { Node } from '../parser';
 import type { Scope } from '../scope';
 import { isConstant, qualifiedName, truthiness, valueOf } from '../values';
@@ -71,4 +73,28 @@ export function isRoundTrip(call: CallSite, dumps: readonly string[]): boolean {
   const fn = node.childForFieldName('function');
   const q = fn ? qualifiedName(fn, scope) : undefined;
   return q !== undefined && dumps.includes(q);
+}
+
+const TAINT_WORDS: Record<TaintKind, string> = {
+  request: 'request data',
+  upload: 'an uploaded file',
+  'user-input': 'user input',
+  'ui-input': 'user input',
+  'llm-output': 'LLM output',
+};
+
+/**
+ * Raises a report to critical when `arg` carries untrusted data: the message says where the data
+ * comes from and the related information points at that line. Reports on local data pass unchanged.
+ */
+export function withTaint(ctx: RuleContext, arg: Argument | undefined, report: Report): Report {
+  const taint = arg ? ctx.taint(arg.value, arg.scope) : undefined;
+  if (!taint) return report;
+  const line = taint.source.startPosition.row + 1;
+  return {
+    ...report,
+    severity: 'critical',
+    message: `${report.message} Here it receives ${TAINT_WORDS[taint.kind]} from ${taint.label} (line ${line}).`,
+    related: [...(report.related ?? []), { range: rangeOf(taint.source), message: `${TAINT_WORDS[taint.kind]} enters here` }],
+  };
 }

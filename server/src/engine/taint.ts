@@ -1,0 +1,520 @@
+/**
+ * Where untrusted data comes from, and whether it reaches a given expression.
+ *
+ * Sources: Flask/Django request data, FastAPI/Starlette/Flask handler parameters (UploadFile
+ * included), gradio interface function parameters, streamlit inputs, `input()`, and LLM
+ * completions (OpenAI, Anthropic, LangChain, transformers pipelines, ollama).
+ *
+ * Propagation is demand-driven and reuses name resolution: a sink asks `taintOf(expression)`, which
+ * follows the binding in force at that point (so `x = secure_filename(x)` cleans `x` from there
+ * on) through assignments, attributes, subscripts, f-strings, concatenation, `%`/`format`/`join`,
+ * method calls on tainted objects (`file.read()`) and known pass-through functions
+ * (`base64.b64decode`, `io.BytesIO`, `json.loads`, `os.path.join`, ...). Validation stops it:
+ * `int()`/`float()`, `os.path.basename`, `secure_filename`, parameters typed with a pydantic model,
+ * `Literal`/`Enum`/numeric annotations, and an allow-list check (`if x not in ALLOWED: raise ...`
+ * before the use, or the use inside `if x in ALLOWED:`). Unknown functions do not propagate, so a
+ * finding needs a path the engine can explain.
+ */
+import type { Node } from './parser';
+import type { Scope, ScopeIndex } from './scope';
+import { qualifiedName, valueOf } from './values';
+
+export type TaintKind = 'request' | 'upload' | 'user-input' | 'ui-input' | 'llm-output';
+
+export interface Taint {
+  kind: TaintKind;
+  /** Where the untrusted data enters (a parameter, a call, an attribute). */
+  source: Node;
+  /** Human description: "the FastAPI parameter `file`", "an LLM completion". */
+  label: string;
+}
+
+const MAX_DEPTH = 24;
+
+/** Attribute/call names of request objects whose values come from the client. */
+const FLASK_REQUEST = 'flask.request';
+const REQUEST_PARTS = new Set([
+  'args',
+  'form',
+  'files',
+  'values',
+  'json',
+  'data',
+  'cookies',
+  'headers',
+  'get_json',
+  'get_data',
+  'stream',
+  'GET',
+  'POST',
+  'FILES',
+  'body',
+  'query_params',
+  'path_params',
+]);
+
+const SOURCE_CALLS: Record<string, { kind: TaintKind; label: string }> = {
+  'builtins.input': { kind: 'user-input', label: '`input()`' },
+  'streamlit.file_uploader': { kind: 'upload', label: 'a streamlit file upload' },
+  'streamlit.text_input': { kind: 'ui-input', label: 'a streamlit text input' },
+  'streamlit.text_area': { kind: 'ui-input', label: 'a streamlit text area' },
+  'streamlit.chat_input': { kind: 'ui-input', label: 'a streamlit chat input' },
+  'streamlit.sidebar.text_input': { kind: 'ui-input', label: 'a streamlit text input' },
+  'streamlit.sidebar.file_uploader': { kind: 'upload', label: 'a streamlit file upload' },
+  'openai.ChatCompletion.create': { kind: 'llm-output', label: 'an LLM completion' },
+  'openai.Completion.create': { kind: 'llm-output', label: 'an LLM completion' },
+  'ollama.chat': { kind: 'llm-output', label: 'an LLM completion' },
+  'ollama.generate': { kind: 'llm-output', label: 'an LLM completion' },
+  'litellm.completion': { kind: 'llm-output', label: 'an LLM completion' },
+};
+
+/** Calls whose result carries the taint of any argument. */
+const PASS_THROUGH = new Set([
+  'base64.b64decode',
+  'base64.urlsafe_b64decode',
+  'base64.decodebytes',
+  'binascii.a2b_base64',
+  'io.BytesIO',
+  'io.StringIO',
+  'builtins.str',
+  'builtins.bytes',
+  'builtins.bytearray',
+  'builtins.memoryview',
+  'json.loads',
+  'zlib.decompress',
+  'gzip.decompress',
+  'bz2.decompress',
+  'lzma.decompress',
+  'codecs.decode',
+  'os.path.join',
+  'os.path.abspath',
+  'os.path.normpath',
+  'os.path.expanduser',
+  'pathlib.Path',
+  'pathlib.PurePath',
+  'urllib.parse.unquote',
+  'urllib.parse.urljoin',
+  'textwrap.dedent',
+]);
+
+/** Calls whose result is safe whatever the input. */
+const SANITIZERS = new Set([
+  'builtins.int',
+  'builtins.float',
+  'builtins.bool',
+  'builtins.len',
+  'builtins.complex',
+  'os.path.basename',
+  'werkzeug.utils.secure_filename',
+  'werkzeug.secure_filename',
+  'shlex.quote',
+  'pipes.quote',
+  'uuid.uuid4',
+  'hashlib.sha256',
+  'hashlib.md5',
+  'hashlib.sha1',
+  'html.escape',
+  'markupsafe.escape',
+  'bleach.clean',
+]);
+
+/** Method names that turn an LLM client or chain into a completion. */
+const LLM_METHODS = new Set(['invoke', 'ainvoke', 'predict', 'apredict', 'run', 'arun', 'generate', 'agenerate', 'stream', 'call', '__call__', 'complete', 'chat']);
+const LLM_CLIENT_CALLS = [/\.chat\.completions\.create$/, /\.completions\.create$/, /\.responses\.create$/, /\.messages\.create$/, /\.generate_content$/];
+const LLM_LIBRARIES = ['openai', 'anthropic', 'langchain', 'langchain_openai', 'langchain_anthropic', 'langchain_community', 'langchain_core', 'langchain_google_genai', 'llama_index', 'google.generativeai', 'mistralai', 'cohere', 'groq', 'litellm', 'ollama'];
+
+/** Route decorator method names on FastAPI/Flask/Starlette app and router objects. */
+const ROUTE_METHODS = new Set(['get', 'post', 'put', 'delete', 'patch', 'route', 'api_route', 'websocket', 'options', 'head']);
+const APP_CLASSES = new Set(['fastapi.FastAPI', 'fastapi.APIRouter', 'flask.Flask', 'flask.Blueprint', 'starlette.applications.Starlette', 'starlette.routing.Router']);
+/** Gradio calls and event methods that register a Python function as the handler of user input. */
+const GRADIO_CONSTRUCTORS = new Set(['gradio.Interface', 'gradio.ChatInterface']);
+const GRADIO_EVENTS = new Set(['click', 'submit', 'change', 'upload', 'input', 'select', 'blur', 'release', 'stream']);
+
+function isLibrary(qname: string | undefined, libs: readonly string[]): boolean {
+  return !!qname && libs.some((l) => qname === l || qname.startsWith(l + '.'));
+}
+
+export class TaintTracker {
+  private readonly memo = new Map<number, Taint | null>();
+  /** def nodes (by id) whose parameters are user input, with a label for messages. */
+  private readonly handlers = new Map<number, string>();
+  private handlersReady = false;
+
+  constructor(private readonly index: ScopeIndex) {}
+
+  /** The taint reaching `node` (evaluated in `scope`), if any. */
+  taintOf(node: Node, scope: Scope, depth = 0): Taint | undefined {
+    if (depth > MAX_DEPTH) return undefined;
+    const cached = this.memo.get(node.id);
+    if (cached !== undefined) return cached ?? undefined;
+    this.memo.set(node.id, null); // cycle guard
+    const result = this.compute(node, scope, depth);
+    this.memo.set(node.id, result ?? null);
+    return result;
+  }
+
+  private compute(node: Node, scope: Scope, depth: number): Taint | undefined {
+    switch (node.type) {
+      case 'parenthesized_expression':
+      case 'await':
+      case 'expression_statement': {
+        const inner = node.namedChild(0);
+        return inner ? this.taintOf(inner, scope, depth + 1) : undefined;
+      }
+      case 'identifier':
+        return this.identifier(node, scope, depth);
+      case 'attribute': {
+        const q = qualifiedName(node, scope);
+        if (q) return this.qualifiedSource(q, node);
+        const object = node.childForFieldName('object');
+        return object ? this.taintOf(object, scope, depth + 1) : undefined;
+      }
+      case 'subscript': {
+        const value = node.childForFieldName('value');
+        return value ? this.taintOf(value, scope, depth + 1) : undefined;
+      }
+      case 'call':
+        return this.call(node, scope, depth);
+      case 'binary_operator': {
+        const left = node.childForFieldName('left');
+        const right = node.childForFieldName('right');
+        return (left && this.taintOf(left, scope, depth + 1)) || (right && this.taintOf(right, scope, depth + 1)) || undefined;
+      }
+      case 'string':
+        for (const child of node.namedChildren) {
+          if (child?.type !== 'interpolation') continue;
+          const expr = child.namedChild(0);
+          const t = expr ? this.taintOf(expr, scope, depth + 1) : undefined;
+          if (t) return t;
+        }
+        return undefined;
+      case 'concatenated_string':
+      case 'list':
+      case 'tuple':
+      case 'conditional_expression':
+      case 'boolean_operator':
+      case 'expression_list':
+        for (const child of node.namedChildren) {
+          const t = child ? this.taintOf(child, scope, depth + 1) : undefined;
+          if (t) return t;
+        }
+        return undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  /** `flask.request.args` and friends are sources by name. */
+  private qualifiedSource(q: string, node: Node): Taint | undefined {
+    if (q === FLASK_REQUEST || q.startsWith(FLASK_REQUEST + '.')) {
+      const part = q.split('.')[2];
+      if (!part || REQUEST_PARTS.has(part)) {
+        return { kind: part === 'files' ? 'upload' : 'request', source: node, label: `the Flask \`request${part ? '.' + part : ''}\`` };
+      }
+    }
+    return undefined;
+  }
+
+  private identifier(node: Node, scope: Scope, depth: number): Taint | undefined {
+    const binding = scope.lookup(node.text, node.startIndex);
+    if (!binding) return undefined;
+    let taint: Taint | undefined;
+    switch (binding.kind) {
+      case 'assign':
+        taint = this.taintOf(binding.value, binding.scope, depth + 1);
+        break;
+      case 'opaque':
+        taint = binding.node ? this.opaque(binding.node, depth) : undefined;
+        break;
+      case 'import':
+        taint = this.qualifiedSource(binding.qname, node);
+        break;
+      default:
+        return undefined;
+    }
+    if (taint && isGuarded(node)) return undefined;
+    return taint;
+  }
+
+  /** Parameters of handlers, and loop variables over tainted data. */
+  private opaque(bound: Node, depth: number): Taint | undefined {
+    const parent = bound.parent;
+    if (parent?.type === 'for_statement' && parent.childForFieldName('left')?.equals(bound)) {
+      const right = parent.childForFieldName('right');
+      const scope = this.scopeOfNode(parent);
+      return right && scope ? this.taintOf(right, scope, depth + 1) : undefined;
+    }
+    return this.parameter(bound);
+  }
+
+  private scopeOfNode(node: Node): Scope | undefined {
+    // Regions are few; find the innermost one holding the node.
+    let best: { start: number; scope: Scope } | undefined;
+    for (const r of this.index.regions) {
+      if (r.start <= node.startIndex && node.startIndex < r.end && (!best || r.start >= best.start)) best = r;
+    }
+    return best?.scope ?? this.index.module;
+  }
+
+  /** A parameter of a request handler or a gradio function is user input, unless its type validates it. */
+  private parameter(param: Node): Taint | undefined {
+    const params = param.parent;
+    const fn = params?.parent;
+    if (params?.type !== 'parameters' || !fn || fn.type !== 'function_definition') return undefined;
+    const name = (param.type === 'identifier' ? param : param.childForFieldName('name') ?? param.namedChildren.find((c) => c?.type === 'identifier'))?.text;
+    if (!name || name === 'self' || name === 'cls') return undefined;
+    const fnScope = this.scopeOfNode(fn) ?? this.index.module;
+    const annotation = param.childForFieldName('type');
+    const typeText = annotation?.text ?? '';
+    const handler = this.handlerLabel(fn, fnScope);
+    if (!handler) return undefined;
+    // Defaults like Depends(...) are injected by the framework, not sent by the client.
+    const dflt = param.childForFieldName('value');
+    if (dflt?.type === 'call' && /(^|\.)(Depends|Security)$/.test(dflt.childForFieldName('function')?.text ?? '')) return undefined;
+    if (annotation && this.validatingType(annotation, fnScope)) return undefined;
+    const upload = /\bUploadFile\b|\bFile\b/.test(typeText);
+    return {
+      kind: upload ? 'upload' : handler.includes('gradio') ? 'ui-input' : 'request',
+      source: param,
+      label: `${handler} parameter \`${name}\``,
+    };
+  }
+
+  /** Types that validate what the client sends: numbers, booleans, Literal/Enum, pydantic models. */
+  private validatingType(annotation: Node, scope: Scope): boolean {
+    const text = annotation.text.replace(/\s+/g, '');
+    if (/^(int|float|bool|complex|datetime\.\w+|date|UUID|uuid\.UUID)$/.test(text)) return true;
+    if (/^(typing\.)?Literal\[/.test(text)) return true;
+    const inner = annotation.namedChild(0) ?? annotation;
+    const v = valueOf(inner, scope);
+    if (v.kind === 'class') return this.isValidatedClass(v.node, scope, 0);
+    return false;
+  }
+
+  private isValidatedClass(cls: Node, scope: Scope, depth: number): boolean {
+    if (depth > 6) return false;
+    for (const base of cls.childForFieldName('superclasses')?.namedChildren ?? []) {
+      if (!base) continue;
+      const v = valueOf(base, scope);
+      if (v.kind === 'ref' && (v.qname.startsWith('pydantic.') || v.qname === 'enum.Enum' || v.qname.startsWith('enum.'))) return true;
+      if (v.kind === 'class' && this.isValidatedClass(v.node, v.scope, depth + 1)) return true;
+    }
+    return false;
+  }
+
+  /** "the FastAPI route" / "the gradio function" when `fn` handles user input, else undefined. */
+  private handlerLabel(fn: Node, scope: Scope): string | undefined {
+    const decorated = fn.parent?.type === 'decorated_definition' ? fn.parent : undefined;
+    for (const dec of decorated?.namedChildren ?? []) {
+      if (dec?.type !== 'decorator') continue;
+      const call = dec.namedChild(0);
+      const callee = call?.type === 'call' ? call.childForFieldName('function') : call;
+      if (callee?.type !== 'attribute') continue;
+      const method = callee.childForFieldName('attribute')?.text;
+      const object = callee.childForFieldName('object');
+      if (!method || !object || !ROUTE_METHODS.has(method)) continue;
+      const cls = this.instanceClass(object, scope);
+      if (cls && APP_CLASSES.has(cls)) return cls.startsWith('flask') ? 'the Flask route' : cls.startsWith('fastapi') ? 'the FastAPI route' : 'the Starlette route';
+    }
+    this.collectHandlers();
+    return this.handlers.get(fn.id);
+  }
+
+  /** The class an expression is an instance of, when it is a name bound to a constructor call. */
+  private instanceClass(node: Node, scope: Scope): string | undefined {
+    let expr: Node = node;
+    let s: Scope = scope;
+    for (let i = 0; i < 6 && expr.type === 'identifier'; i++) {
+      const b = s.lookup(expr.text, expr.startIndex);
+      if (b?.kind !== 'assign') return undefined;
+      expr = b.value;
+      s = b.scope;
+    }
+    if (expr.type !== 'call') return undefined;
+    const fn = expr.childForFieldName('function');
+    return fn ? qualifiedName(fn, s) : undefined;
+  }
+
+  /** Finds the functions registered with gradio (`gr.Interface(fn=f)`, `button.click(f, ...)`). */
+  private collectHandlers(): void {
+    if (this.handlersReady) return;
+    this.handlersReady = true;
+    for (const { node, scope } of this.index.calls) {
+      const callee = node.childForFieldName('function');
+      const args = node.childForFieldName('arguments');
+      if (!callee || !args) continue;
+      let registered = false;
+      const q = qualifiedName(callee, scope);
+      if (q && GRADIO_CONSTRUCTORS.has(q)) registered = true;
+      else if (callee.type === 'attribute' && GRADIO_EVENTS.has(callee.childForFieldName('attribute')?.text ?? '')) {
+        const object = callee.childForFieldName('object');
+        const cls = object ? this.instanceClass(object, scope) : undefined;
+        registered = !!cls && cls.startsWith('gradio.');
+      }
+      if (!registered) continue;
+      const fnArg =
+        args.namedChildren.find((a) => a?.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'fn')?.childForFieldName('value') ??
+        args.namedChildren.find((a) => a !== null && a.type !== 'keyword_argument' && a.type !== 'comment');
+      if (fnArg?.type !== 'identifier') continue;
+      const b = scope.lookup(fnArg.text, fnArg.startIndex) ?? this.index.module.own(fnArg.text, undefined);
+      if (b?.kind === 'def') this.handlers.set(b.node.id, 'the gradio function');
+    }
+  }
+
+  private call(node: Node, scope: Scope, depth: number): Taint | undefined {
+    const callee = node.childForFieldName('function');
+    if (!callee) return undefined;
+    const q = qualifiedName(callee, scope);
+    if (q) {
+      const source = SOURCE_CALLS[q];
+      if (source) return { ...source, source: node };
+      if (SANITIZERS.has(q)) return undefined;
+      const attrSource = this.qualifiedSource(q, node);
+      if (attrSource) return attrSource;
+    }
+    if (this.isLlmCall(callee, scope, q)) return { kind: 'llm-output', source: node, label: 'an LLM completion' };
+    const args = node.childForFieldName('arguments');
+    const argTaint = (): Taint | undefined => {
+      for (const a of args?.namedChildren ?? []) {
+        if (!a) continue;
+        const value = a.type === 'keyword_argument' ? a.childForFieldName('value') : a.type === 'list_splat' || a.type === 'dictionary_splat' ? a.namedChild(0) : a;
+        const t = value ? this.taintOf(value, scope, depth + 1) : undefined;
+        if (t) return t;
+      }
+      return undefined;
+    };
+    if (q && PASS_THROUGH.has(q)) return argTaint();
+    if (callee.type === 'attribute') {
+      const object = callee.childForFieldName('object');
+      const method = callee.childForFieldName('attribute')?.text ?? '';
+      if (object) {
+        // `"...".format(x)`, `" ".join(parts)`: a constant template filled with tainted values.
+        if ((object.type === 'string' || object.type === 'concatenated_string') && (method === 'format' || method === 'join' || method === 'replace')) {
+          return argTaint();
+        }
+        // A method of a tainted value returns tainted data (`upload.read()`, `text.strip()`).
+        const t = q ? undefined : this.taintOf(object, scope, depth + 1);
+        if (t) return t;
+      }
+    }
+    return undefined;
+  }
+
+  /** Completions of LLM clients, chains and text-generation pipelines. */
+  private isLlmCall(callee: Node, scope: Scope, q: string | undefined): boolean {
+    const text = callee.text.replace(/\s+/g, '');
+    if (LLM_CLIENT_CALLS.some((re) => re.test(text))) {
+      let root: Node | null = callee;
+      while (root && root.type === 'attribute') root = root.childForFieldName('object');
+      if (!root) return false;
+      if (root.type === 'identifier') {
+        const cls = this.instanceClass(root, scope);
+        const rootQ = qualifiedName(root, scope);
+        return isLibrary(cls, LLM_LIBRARIES) || isLibrary(rootQ, LLM_LIBRARIES);
+      }
+      if (root.type === 'call') {
+        const fn = root.childForFieldName('function');
+        return isLibrary(fn ? qualifiedName(fn, scope) : undefined, LLM_LIBRARIES);
+      }
+      return false;
+    }
+    if (callee.type === 'attribute') {
+      const method = callee.childForFieldName('attribute')?.text ?? '';
+      const object = callee.childForFieldName('object');
+      if (!LLM_METHODS.has(method) || !object) return false;
+      return isLibrary(this.chainClass(object, scope), LLM_LIBRARIES);
+    }
+    if (callee.type === 'identifier' && !q) {
+      // `generator = pipeline("text-generation", ...)` then `generator(prompt)`
+      const cls = this.instanceClass(callee, scope);
+      return cls === 'transformers.pipeline';
+    }
+    return false;
+  }
+
+  /** The library class behind a chain like `prompt | llm` or `ChatOpenAI(...)`. */
+  private chainClass(node: Node, scope: Scope, depth = 0): string | undefined {
+    if (depth > 6) return undefined;
+    if (node.type === 'binary_operator' && node.childForFieldName('operator')?.type === '|') {
+      const right = node.childForFieldName('right');
+      const left = node.childForFieldName('left');
+      return (right && this.chainClass(right, scope, depth + 1)) ?? (left ? this.chainClass(left, scope, depth + 1) : undefined);
+    }
+    if (node.type === 'identifier') {
+      const b = scope.lookup(node.text, node.startIndex);
+      if (b?.kind === 'assign') return this.chainClass(b.value, b.scope, depth + 1);
+      return undefined;
+    }
+    if (node.type === 'call') {
+      const fn = node.childForFieldName('function');
+      const q = fn ? qualifiedName(fn, scope) : undefined;
+      if (isLibrary(q, LLM_LIBRARIES)) return q;
+      // `ChatOpenAI(...).bind(...)`, `llm.with_structured_output(...)`
+      if (fn?.type === 'attribute') {
+        const object = fn.childForFieldName('object');
+        return object ? this.chainClass(object, scope, depth + 1) : undefined;
+      }
+    }
+    return undefined;
+  }
+}
+
+/**
+ * True when the use of a name is protected by an allow-list check: it sits inside
+ * `if name in ALLOWED:`, or an earlier `if name not in ALLOWED:` in the same block (or an
+ * enclosing one) leaves by `return`, `raise`, `continue`, `break` or `abort(...)`.
+ */
+export function isGuarded(use: Node): boolean {
+  const name = use.text;
+  let child: Node = use;
+  for (let node = use.parent; node; child = node, node = node.parent) {
+    if (node.type === 'function_definition' || node.type === 'module') break;
+    if (node.type === 'if_statement') {
+      const cond = node.childForFieldName('condition');
+      const body = node.childForFieldName('consequence');
+      if (cond && body && body.startIndex <= child.startIndex && child.endIndex <= body.endIndex && membership(cond, name, false)) return true;
+    }
+    if (node.type === 'block' || node.type === 'module') {
+      for (const stmt of node.namedChildren) {
+        if (!stmt || stmt.startIndex >= child.startIndex) break;
+        if (stmt.type !== 'if_statement') continue;
+        const cond = stmt.childForFieldName('condition');
+        const body = stmt.childForFieldName('consequence');
+        if (cond && body && membership(cond, name, true) && exits(body)) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/** `name in X` (negated=false) or `name not in X` / `not name in X` (negated=true). */
+function membership(cond: Node, name: string, negated: boolean): boolean {
+  let c = cond;
+  let neg = false;
+  if (c.type === 'not_operator') {
+    const arg = c.childForFieldName('argument');
+    if (!arg) return false;
+    c = arg;
+    neg = true;
+  }
+  if (c.type === 'parenthesized_expression' && c.namedChild(0)) c = c.namedChild(0)!;
+  if (c.type !== 'comparison_operator') return false;
+  const ops = c.children.filter((x) => x && !x.isNamed).map((x) => x!.type);
+  const left = c.namedChild(0);
+  if (left?.text !== name) return false;
+  if (ops.includes('not in')) return negated !== neg;
+  if (ops.includes('in')) return negated === neg;
+  return false;
+}
+
+function exits(block: Node): boolean {
+  const last = block.namedChildren.filter((x): x is Node => x !== null && x.type !== 'comment').pop();
+  if (!last) return false;
+  if (last.type === 'return_statement' || last.type === 'raise_statement' || last.type === 'continue_statement' || last.type === 'break_statement') return true;
+  if (last.type === 'expression_statement') {
+    const call = last.namedChild(0);
+    const fn = call?.type === 'call' ? call.childForFieldName('function')?.text : undefined;
+    return !!fn && /(^|\.)(abort|exit|sys\.exit)$/.test(fn);
+  }
+  return false;
+}
