@@ -15,10 +15,24 @@ import TL201 from './rules/TL201-dynamic-code-eval';
 import TL202 from './rules/TL202-os-shell-command';
 import TL203 from './rules/TL203-subprocess-shell';
 import TL204 from './rules/TL204-dynamic-import';
+import { MODEL_SUPPLY_CHAIN_RULES } from './rules/family-model-supply-chain';
+import { ARCHIVE_RULES } from './rules/family-archive';
+import { TRANSPORT_RULES } from './rules/family-transport';
+import { SECRETS_RULES } from './rules/family-secrets';
+import { LLM_APP_RULES } from './rules/family-llm-app';
+import { SERVING_RULES } from './rules/family-serving';
+import { UNTRUSTED_INPUT_RULES } from './rules/family-untrusted-input';
 
 export const RULES: readonly Rule[] = [
   TL101, TL102, TL103, TL104, TL105, TL106, TL107, TL108, TL109, TL110, TL111,
   TL201, TL202, TL203, TL204,
+  ...MODEL_SUPPLY_CHAIN_RULES,
+  ...ARCHIVE_RULES,
+  ...TRANSPORT_RULES,
+  ...SECRETS_RULES,
+  ...LLM_APP_RULES,
+  ...SERVING_RULES,
+  ...UNTRUSTED_INPUT_RULES,
 ];
 
 const BY_ID = new Map(RULES.map((r) => [r.meta.id, r]));

@@ -52,7 +52,8 @@ export type RuleFamily =
   | 'transport'
   | 'secrets'
   | 'llm-app'
-  | 'serving';
+  | 'serving'
+  | 'untrusted-input';
 
 export const RULE_FAMILIES: readonly RuleFamily[] = [
   'deserialization',
@@ -63,6 +64,7 @@ export const RULE_FAMILIES: readonly RuleFamily[] = [
   'secrets',
   'llm-app',
   'serving',
+  'untrusted-input',
 ];
 
 export interface RuleDocs {
