@@ -3,9 +3,11 @@
  */
 import { analyzeTree, EMPTY_RESULT, enabledRules, triggeredRules } from './analyze';
 import { getParser, type ParserAssets, type PythonParser, type Tree } from './parser';
+import { mapNotebookFindings, notebookProgram, type NotebookProgram } from './notebook';
 import type { AnalysisOptions, AnalysisResult } from './types';
 
 export * from './types';
+export { NotebookError, cellOfLine, mapNotebookFindings, notebookProgram, stripMagics, type NotebookCell, type NotebookProgram } from './notebook';
 export { applyEdits, lineStarts } from './edits';
 export { RULES, getRule } from './registry';
 export type { Rule } from './rule';
@@ -37,6 +39,16 @@ export class Engine {
     } finally {
       tree.delete();
     }
+  }
+
+  /**
+   * Analyses a Jupyter notebook (.ipynb JSON) as one program made of its code cells in order.
+   * Findings carry their cell and cell-relative ranges. Throws NotebookError for invalid notebooks.
+   */
+  analyzeNotebook(json: string, options: AnalysisOptions = {}): AnalysisResult & { program: NotebookProgram } {
+    const program = notebookProgram(json);
+    const result = this.analyze(program.text, options);
+    return { ...result, findings: mapNotebookFindings(program, result.findings), program };
   }
 }
 export { findingHover, linkLine, ruleMarkdown, stagesOf, techniquesOf, threatsOf } from './describe';

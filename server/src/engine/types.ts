@@ -42,6 +42,8 @@ export interface Fix {
 export interface RelatedInfo {
   range: Range;
   message: string;
+  /** Notebooks: the 1-based cell the range is in (the range is relative to that cell). */
+  cell?: number;
 }
 
 export type RuleFamily =
@@ -106,6 +108,8 @@ export interface Finding {
   /** Fixes, the preferred (safe) one first. */
   fixes: Fix[];
   related: RelatedInfo[];
+  /** Notebooks: the 1-based cell of the finding; `range` and fix edits are relative to that cell. */
+  cell?: number;
 }
 
 export interface AnalysisOptions {
