@@ -334,6 +334,54 @@ describe('file discovery', () => {
 // Files that cannot be scanned
 // ---------------------------------------------------------------------------------------------
 
+describe('Jupyter notebooks', () => {
+  const NOTEBOOK = JSON.stringify(
+    {
+      cells: [
+        { cell_type: 'markdown', metadata: {}, source: ['# Demo\n'] },
+        { cell_type: 'code', metadata: {}, execution_count: null, outputs: [], source: ['!pip install torch\n', 'import torch\n'] },
+        {
+          cell_type: 'code',
+          metadata: {},
+          execution_count: 1,
+          outputs: [{ output_type: 'stream', name: 'stdout', text: ['pickle.loads(x)\n'] }],
+          source: ['x = 1\n', 'm = torch.load("ckpt.pt")\n'],
+        },
+      ],
+      metadata: { kernelspec: { language: 'python', name: 'python3' } },
+      nbformat: 4,
+      nbformat_minor: 5,
+    },
+    null,
+    1,
+  );
+
+  it('scans notebooks in folders, reporting cell and line, and skips broken ones with a message', () => {
+    const dir = project({ 'nb/train.ipynb': NOTEBOOK, 'nb/broken.ipynb': '{"cells": [', 'nb/r.ipynb': JSON.stringify({ cells: [], metadata: { language_info: { name: 'R' } } }) });
+    const text = cli(dir, 'scan', 'nb');
+    assert.equal(text.status, 1, text.stderr);
+    assert.match(text.stdout, /^nb\/train\.ipynb:cell 3:2:5: MEDIUM TL108 /m);
+    assert.match(text.stderr, /nb\/broken\.ipynb: error: cannot read notebook: not a valid notebook \(JSON error/);
+    assert.match(text.stderr, /nb\/r\.ipynb: error: cannot read notebook: not a Python notebook \(language: R\)/);
+    const { report } = scanJson(dir, 'nb');
+    assert.equal(report.findings.length, 1, 'outputs are never read as code');
+    const f = report.findings[0] as unknown as { cell: number; range: { start: { line: number } } };
+    assert.equal(f.cell, 3);
+    assert.equal(f.range.start.line, 2);
+  });
+
+  it('places notebook results on the .ipynb line in SARIF', () => {
+    const dir = project({ 'train.ipynb': NOTEBOOK });
+    const log = JSON.parse(cli(dir, 'scan', '--format', 'sarif').stdout) as {
+      runs: { results: { message: { text: string }; locations: { physicalLocation: { region?: { startLine: number } } }[] }[] }[];
+    };
+    const [result] = log.runs[0].results;
+    const line = NOTEBOOK.split('\n')[result.locations[0].physicalLocation.region!.startLine - 1];
+    assert.match(line, /torch\.load/);
+    assert.match(result.message.text, /^Cell 3, line 2: /);
+  });
+});
+
 describe('unreadable and undecodable files', () => {
   it('reports them on stderr and in the JSON errors, and scans the rest', () => {
     const dir = project({

@@ -11,6 +11,8 @@ export const JSON_REPORT_VERSION = 1;
 
 export interface JsonFinding {
   file: string;
+  /** Notebooks: 1-based cell number; `range` is then relative to the cell. */
+  cell?: number;
   range: OneBasedRange;
   ruleId: string;
   ruleName: string;
@@ -40,6 +42,7 @@ export function buildJsonReport(report: ScanReport): JsonReport {
       const meta = getRule(finding.ruleId)?.meta;
       return {
         file,
+        ...(finding.cell !== undefined ? { cell: finding.cell } : {}),
         range: oneBased(finding.range),
         ruleId: finding.ruleId,
         ruleName: meta?.name ?? finding.ruleId,

@@ -9,10 +9,11 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ruleMarkdown, techniquesOf, threatsOf, type Range, type Rule, type Severity } from '../engine';
+import { ruleMarkdown, techniquesOf, threatsOf, type NotebookProgram, type Range, type Rule, type Severity } from '../engine';
 import { atlasVersion, getThreat } from '../engine/catalog';
 import { TOOL_DISPLAY_NAME, TOOL_HOMEPAGE } from './meta';
 import { errorsOf, findingsOf, skippedOf, type Problem, type ScanReport } from './report';
+import type { ScannedFinding } from './scan';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 const SRCROOT = '%SRCROOT%';
@@ -41,6 +42,17 @@ interface SarifArtifactLocation {
 export interface SarifOptions {
   /** Base URL of the rule pages (`<url>/TL101.md`); default: `file:` URIs of the bundled docs/rules. */
   readonly docsBaseUrl?: string;
+}
+
+/**
+ * A notebook finding's region in the .ipynb file: the JSON line holding the source line (Jupyter
+ * writes one per line), without columns, which JSON escaping shifts. Undefined when the layout is unknown.
+ */
+function notebookRegion(finding: ScannedFinding, notebook: NotebookProgram): { startLine: number; endLine: number } | undefined {
+  const lines = notebook.cells.find((c) => c.number === finding.cell)?.fileLines;
+  const start = lines?.[finding.range.start.line];
+  const end = lines?.[finding.range.end.line] ?? start;
+  return start === undefined || end === undefined ? undefined : { startLine: start, endLine: end };
 }
 
 function region(range: Range): SarifRegion {
@@ -192,7 +204,9 @@ export function buildSarif(report: ScanReport, options: SarifOptions = {}) {
   // Identical lines flagged by the same rule in the same file get occurrence numbers (`:1`, `:2`).
   const occurrences = new Map<string, number>();
 
-  const results = findingsOf(report).map(({ file, finding }) => {
+  const results = findingsOf(report).map(({ file, finding, notebook }) => {
+    const inNotebook = finding.cell !== undefined && notebook !== undefined;
+    const nbRegion = inNotebook ? notebookRegion(finding, notebook) : undefined;
     const hash = fingerprint(finding.ruleId, file, finding.sourceLine);
     const n = (occurrences.get(hash) ?? 0) + 1;
     occurrences.set(hash, n);
@@ -201,10 +215,18 @@ export function buildSarif(report: ScanReport, options: SarifOptions = {}) {
       ruleId: finding.ruleId,
       ...(index === undefined ? {} : { ruleIndex: index }),
       level: LEVEL[finding.severity],
-      message: { text: finding.message },
-      locations: [{ physicalLocation: { artifactLocation: artifact(file), region: region(finding.range) } }],
+      message: { text: inNotebook ? `Cell ${finding.cell}, line ${finding.range.start.line + 1}: ${finding.message}` : finding.message },
+      locations: [
+        {
+          physicalLocation: {
+            artifactLocation: artifact(file),
+            ...(inNotebook ? (nbRegion ? { region: nbRegion } : {}) : { region: region(finding.range) }),
+          },
+        },
+      ],
       partialFingerprints: { [FINGERPRINT_KEY]: `${hash}:${n}` },
-      ...(finding.fixes.length === 0
+      // Notebook fix edits are relative to a cell, not to the .ipynb text: leave them out of SARIF.
+      ...(finding.fixes.length === 0 || inNotebook
         ? {}
         : {
             fixes: finding.fixes.map((fix) => ({
@@ -217,7 +239,7 @@ export function buildSarif(report: ScanReport, options: SarifOptions = {}) {
               ],
             })),
           }),
-      properties: { severity: finding.severity },
+      properties: { severity: finding.severity, ...(finding.cell !== undefined ? { cell: finding.cell } : {}) },
     };
   });
 

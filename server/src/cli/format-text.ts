@@ -63,7 +63,7 @@ export function formatText(report: ScanReport, options: TextOptions): string {
     const { start } = oneBased(finding.range);
     const rule = getRule(finding.ruleId);
     lines.push(
-      `${style.bold(`${file}:${start.line}:${start.column}:`)} ${style.severity(finding.severity, finding.severity.toUpperCase())} ` +
+      `${style.bold(`${file}:${finding.cell !== undefined ? `cell ${finding.cell}:` : ''}${start.line}:${start.column}:`)} ${style.severity(finding.severity, finding.severity.toUpperCase())} ` +
         `${style.bold(finding.ruleId)} ${finding.message}`,
     );
     if (rule) lines.push(`    ${style.dim(linkLine(rule.meta))}`);

@@ -2,6 +2,7 @@
  * The result of a scan as the formatters see it, plus the helpers they share (1-based positions,
  * severity counts, problem lists).
  */
+import type { NotebookProgram } from '../engine';
 import { SEVERITIES, severityRank, type Range, type Severity } from '../engine';
 import type { Rule } from '../engine';
 import type { FileResult, ScannedFinding } from './scan';
@@ -23,6 +24,8 @@ export interface FileFinding {
   /** Path relative to the current directory, `/`-separated. */
   readonly file: string;
   readonly finding: ScannedFinding;
+  /** Notebooks: the cell layout, to place a cell-relative finding in the .ipynb file. */
+  readonly notebook?: NotebookProgram;
 }
 
 export interface Problem {
@@ -63,7 +66,7 @@ export function findingsOf(report: ScanReport): FileFinding[] {
   const out: FileFinding[] = [];
   for (const r of report.results) {
     if (r.outcome.kind !== 'scanned') continue;
-    for (const finding of r.outcome.findings) out.push({ file: r.file.display, finding });
+    for (const finding of r.outcome.findings) out.push({ file: r.file.display, finding, notebook: r.outcome.notebook });
   }
   return out;
 }

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import { TextDecoder } from 'node:util';
-import { Engine, lineStarts, type AnalysisOptions, type AnalysisResult, type Finding } from '../engine';
+import { Engine, NotebookError, lineStarts, type AnalysisOptions, type AnalysisResult, type Finding, type NotebookProgram } from '../engine';
 import { describeFsError, type SourceFile } from './walk';
 
 /** Files larger than this are skipped with a notice (generated or data files, not hand-written code). */
@@ -21,7 +21,14 @@ export interface ScannedFinding extends Finding {
 }
 
 export type FileOutcome =
-  | { readonly kind: 'scanned'; readonly findings: ScannedFinding[]; readonly suppressed: number; readonly hasSyntaxErrors: boolean }
+  | {
+      readonly kind: 'scanned';
+      readonly findings: ScannedFinding[];
+      readonly suppressed: number;
+      readonly hasSyntaxErrors: boolean;
+      /** Set for notebooks: where the cells are, to place findings in the .ipynb file. */
+      readonly notebook?: NotebookProgram;
+    }
   | { readonly kind: 'error'; readonly message: string }
   | { readonly kind: 'skipped'; readonly message: string };
 
@@ -102,19 +109,30 @@ export function scanFile(engine: Engine, file: SourceFile, options: ScanOptions)
   }
   const decoded = decodeSource(bytes);
   if (!decoded.ok) return { file, outcome: { kind: 'error', message: `cannot decode file: ${decoded.message}` } };
-  const text = decoded.text;
+  let text = decoded.text;
   let result: AnalysisResult;
+  let notebook: NotebookProgram | undefined;
   try {
-    result = engine.analyze(text, options.analysis);
+    if (file.abs.endsWith('.ipynb')) {
+      const r = engine.analyzeNotebook(text, options.analysis);
+      notebook = r.program;
+      text = r.program.text;
+      result = r;
+    } else {
+      result = engine.analyze(text, options.analysis);
+    }
   } catch (err) {
+    if (err instanceof NotebookError) return { file, outcome: { kind: 'error', message: `cannot read notebook: ${err.message}` } };
     // A bug in a rule must not hide the findings in every other file.
     return { file, outcome: { kind: 'error', message: `internal error while analysing: ${err instanceof Error ? err.message : String(err)}` } };
   }
   const lineOf = result.findings.length > 0 ? lineReader(text) : () => '';
-  const findings = result.findings.map((f) => ({ ...f, sourceLine: lineOf(f.range.start.line) }));
+  // Notebook findings are cell-relative; the snippet comes from the combined program.
+  const programLine = (f: Finding) => f.range.start.line + (f.cell !== undefined ? (notebook?.cells.find((c) => c.number === f.cell)?.startLine ?? 0) : 0);
+  const findings = result.findings.map((f) => ({ ...f, sourceLine: lineOf(programLine(f)) }));
   return {
     file,
-    outcome: { kind: 'scanned', findings, suppressed: result.suppressed, hasSyntaxErrors: result.hasSyntaxErrors },
+    outcome: { kind: 'scanned', findings, suppressed: result.suppressed, hasSyntaxErrors: result.hasSyntaxErrors, notebook },
   };
 }
 

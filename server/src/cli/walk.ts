@@ -2,7 +2,7 @@
  * Finds the Python files a scan covers.
  *
  * - A file named on the command line is always scanned, whatever its name (it is read as Python).
- * - A folder is walked: `*.py` files are collected, except what is excluded by
+ * - A folder is walked: `*.py` files and Jupyter notebooks (`*.ipynb`) are collected, except what is excluded by
  *   - the default excludes (virtual environments, caches, VCS folders: DEFAULT_EXCLUDED_DIRS),
  *   - `.gitignore` and `.threatlensignore` files in the folder, below it, and in the folders between
  *     it and the enclosing git work tree (plus that tree's `.git/info/exclude`), with git's rules:
@@ -18,6 +18,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { UsageError } from './args';
+
+/** Files a folder scan picks up: Python sources and Jupyter notebooks. */
+export function isSourceName(name: string): boolean {
+  return name.endsWith('.py') || name.endsWith('.ipynb');
+}
 
 /** Folder names that are never walked into (they hold installed or generated code, not the project's). */
 export const DEFAULT_EXCLUDED_DIRS: readonly string[] = [
@@ -243,14 +248,14 @@ export function collectFiles(paths: readonly string[], options: WalkOptions): Wa
             entryReal = fs.realpathSync(entryAbs);
             target = fs.statSync(entryReal);
           } catch (err) {
-            if (name.endsWith('.py') && !skip(entryAbs, name, false)) {
+            if (isSourceName(name) && !skip(entryAbs, name, false)) {
               notices.push({ file: displayPath(entryAbs, cwd), kind: 'error', message: `cannot read file: broken symbolic link (${describeFsError(err)})` });
             }
             continue;
           }
           isDir = target.isDirectory();
           isFile = target.isFile();
-          if (!isDir && !(isFile && name.endsWith('.py'))) continue;
+          if (!isDir && !(isFile && isSourceName(name))) continue;
           if (isDir && DEFAULT_EXCLUDED_DIRS.includes(name)) continue;
           if (!isInside(entryReal, real)) {
             if (!skip(entryAbs, name, isDir)) {
@@ -261,7 +266,7 @@ export function collectFiles(paths: readonly string[], options: WalkOptions): Wa
         }
         if (isDir) {
           if (DEFAULT_EXCLUDED_DIRS.includes(name)) continue;
-        } else if (!isFile || !name.endsWith('.py')) {
+        } else if (!isFile || !isSourceName(name)) {
           continue;
         }
         if (skip(entryAbs, name, isDir)) continue;
