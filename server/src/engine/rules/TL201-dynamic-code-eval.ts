@@ -1,6 +1,7 @@
 import { CallSite } from '../call';
 import { defineRule, member } from '../rule';
 import { anchor, isDynamic, withTaint } from './helpers';
+import { llmOutputIn } from './llm-app-helpers';
 import { CODE_EXECUTION_LINKS, REF } from './links';
 
 export default defineRule({
@@ -39,6 +40,8 @@ export default defineRule({
     if (!isDynamic(call, arg)) return;
     // `exec(compile(src, ...))`: the inner `compile` call carries the finding when `src` is dynamic.
     if (arg!.value.type === 'call' && CallSite.resolve(arg!.value, arg!.scope).qname === 'builtins.compile') return;
+    // LLM output is reported by TL701.
+    if (llmOutputIn(ctx, arg)) return;
     const fn = member(call.qname);
     ctx.report(
       withTaint(ctx, arg, {

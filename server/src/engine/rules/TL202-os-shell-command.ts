@@ -1,5 +1,6 @@
 import { defineRule, member } from '../rule';
 import { anchor, isDynamic, withTaint } from './helpers';
+import { llmOutputIn } from './llm-app-helpers';
 import { REF, SHELL_LINKS } from './links';
 
 export default defineRule({
@@ -28,6 +29,8 @@ export default defineRule({
   check(call, ctx) {
     const arg = call.arg(0, member(call.qname) === 'system' ? 'command' : 'cmd');
     if (!isDynamic(call, arg)) return;
+    // LLM output is reported by TL701.
+    if (llmOutputIn(ctx, arg)) return;
     ctx.report(
       withTaint(ctx, arg, {
         node: anchor(call),

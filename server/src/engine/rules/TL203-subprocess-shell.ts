@@ -4,6 +4,7 @@ import type { Node } from '../parser';
 import { defineRule, member } from '../rule';
 import type { Fix, TextEdit } from '../types';
 import { anchor, argTruth, isDynamic, withTaint } from './helpers';
+import { llmOutputIn } from './llm-app-helpers';
 import { REF, SHELL_LINKS } from './links';
 
 const SHELL_META = /[|&;<>()$`\\*?~{}[\]'"#!]/;
@@ -126,6 +127,8 @@ export default defineRule({
     const fn = member(call.qname);
     const cmd = call.arg(0, fn.startsWith('get') ? 'cmd' : 'args');
     if (!cmd || !isDynamic(call, cmd)) return;
+    // LLM output is reported by TL701.
+    if (llmOutputIn(ctx, cmd)) return;
     if (fn === 'getoutput' || fn === 'getstatusoutput') {
       ctx.report(
         withTaint(ctx, cmd, {
