@@ -11,9 +11,13 @@
  * method calls on tainted objects (`file.read()`) and known pass-through functions
  * (`base64.b64decode`, `io.BytesIO`, `json.loads`, `os.path.join`, ...). Validation stops it:
  * `int()`/`float()`, `os.path.basename`, `secure_filename`, parameters typed with a pydantic model,
- * `Literal`/`Enum`/numeric annotations, and an allow-list check (`if x not in ALLOWED: raise ...`
- * before the use, or the use inside `if x in ALLOWED:`). Unknown functions do not propagate, so a
- * finding needs a path the engine can explain.
+ * `Literal`/`Enum`/numeric annotations, gradio choice and number components (`gr.Dropdown`,
+ * `gr.Radio`, `gr.Slider`, ...: gradio rejects values outside their choices), `gr.State` (kept on
+ * the server), and an allow-list check (`if x not in ALLOWED: raise ...` before the use, or the
+ * use inside `if x in ALLOWED:`). Subscripting never passes on the taint of the key:
+ * `MODELS[name]` is one of the author's values whatever `name` is (only the container's own taint
+ * flows), while `MODELS.get(name, name)` carries the taint of its fallback. Unknown functions do
+ * not propagate, so a finding needs a path the engine can explain.
  */
 import type { Node } from './parser';
 import type { Scope, ScopeIndex } from './scope';
@@ -88,6 +92,7 @@ const PASS_THROUGH = new Set([
   'codecs.decode',
   'os.path.join',
   'os.path.abspath',
+  'os.path.realpath',
   'os.path.normpath',
   'os.path.expanduser',
   'pathlib.Path',
@@ -123,12 +128,55 @@ const LLM_METHODS = new Set(['invoke', 'ainvoke', 'predict', 'apredict', 'run', 
 const LLM_CLIENT_CALLS = [/\.chat\.completions\.create$/, /\.completions\.create$/, /\.responses\.create$/, /\.messages\.create$/, /\.generate_content$/];
 const LLM_LIBRARIES = ['openai', 'anthropic', 'langchain', 'langchain_openai', 'langchain_anthropic', 'langchain_community', 'langchain_core', 'langchain_google_genai', 'llama_index', 'google.generativeai', 'mistralai', 'cohere', 'groq', 'litellm', 'ollama'];
 
+/** Attributes of a Starlette/FastAPI request object that the server, not the client, decides. */
+const SERVER_SIDE_REQUEST_PARTS = new Set(['app', 'state', 'scope', 'url_for', 'client', 'base_url', 'auth', 'user', 'session', 'method', 'receive']);
+
+/** True when `source` is the handler parameter `name` holding the request object itself. */
+function isRequestParameter(source: Node, name: string): boolean {
+  if (!['identifier', 'typed_parameter', 'default_parameter', 'typed_default_parameter'].includes(source.type)) return false;
+  const paramName = source.type === 'identifier' ? source.text : (source.childForFieldName('name') ?? source.namedChildren.find((c) => c?.type === 'identifier'))?.text;
+  if (paramName !== name) return false;
+  const annotation = source.childForFieldName('type')?.text ?? '';
+  return /\b(Request|WebSocket|HTTPConnection)$/.test(annotation) || (!annotation && /^(request|websocket)$/.test(name));
+}
+
+/** Mapping methods whose second argument is returned when the key is missing. */
+const FALLBACK_METHODS = new Set(['get', 'pop', 'setdefault']);
+
 /** Route decorator method names on FastAPI/Flask/Starlette app and router objects. */
 const ROUTE_METHODS = new Set(['get', 'post', 'put', 'delete', 'patch', 'route', 'api_route', 'websocket', 'options', 'head']);
 const APP_CLASSES = new Set(['fastapi.FastAPI', 'fastapi.APIRouter', 'flask.Flask', 'flask.Blueprint', 'starlette.applications.Starlette', 'starlette.routing.Router']);
 /** Gradio calls and event methods that register a Python function as the handler of user input. */
 const GRADIO_CONSTRUCTORS = new Set(['gradio.Interface', 'gradio.ChatInterface']);
 const GRADIO_EVENTS = new Set(['click', 'submit', 'change', 'upload', 'input', 'select', 'blur', 'release', 'stream']);
+
+/** Starlette route objects whose endpoint receives the request. */
+const STARLETTE_ROUTES = new Set(['starlette.routing.Route', 'starlette.routing.WebSocketRoute']);
+
+/** gradio inputs whose value gradio checks or converts: choices and numbers. */
+const GRADIO_CHOICE_COMPONENTS = new Set(['gradio.Dropdown', 'gradio.Radio', 'gradio.CheckboxGroup']);
+const GRADIO_NUMERIC_COMPONENTS = new Set(['gradio.Checkbox', 'gradio.Slider', 'gradio.Number']);
+/** gradio inputs that hand the function the path of an uploaded file. */
+const GRADIO_FILE_COMPONENTS = new Set(['gradio.File', 'gradio.Files', 'gradio.UploadButton']);
+
+const GRADIO_SHORTCUTS: Record<string, string> = {
+  number: 'gradio.Number',
+  slider: 'gradio.Slider',
+  checkbox: 'gradio.Checkbox',
+  file: 'gradio.File',
+  files: 'gradio.Files',
+};
+
+function isValidatingComponent(component: string, call: Node | undefined): boolean {
+  // `gr.State` holds a value kept on the server for the session, not something the browser sends.
+  if (GRADIO_NUMERIC_COMPONENTS.has(component) || component === 'gradio.State') return true;
+  if (!GRADIO_CHOICE_COMPONENTS.has(component)) return false;
+  // `allow_custom_value=True` lets the user type anything into a dropdown.
+  const custom = call?.childForFieldName('arguments')?.namedChildren.find(
+    (a) => a?.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'allow_custom_value',
+  );
+  return !custom || custom.childForFieldName('value')?.type === 'false';
+}
 
 function isLibrary(qname: string | undefined, libs: readonly string[]): boolean {
   return !!qname && libs.some((l) => qname === l || qname.startsWith(l + '.'));
@@ -138,6 +186,12 @@ export class TaintTracker {
   private readonly memo = new Map<number, Taint | null>();
   /** def nodes (by id) whose parameters are user input, with a label for messages. */
   private readonly handlers = new Map<number, string>();
+  /**
+   * For gradio functions: the component feeding each parameter, by position (canonical name of
+   * the component class, '' when it cannot be told). A function registered with different
+   * components at the same position gets ''.
+   */
+  private readonly gradioInputs = new Map<number, { component: string; call?: Node }[]>();
   private handlersReady = false;
 
   constructor(private readonly index: ScopeIndex) {}
@@ -167,9 +221,17 @@ export class TaintTracker {
         const q = qualifiedName(node, scope);
         if (q) return this.qualifiedSource(q, node);
         const object = node.childForFieldName('object');
-        return object ? this.taintOf(object, scope, depth + 1) : undefined;
+        const t = object ? this.taintOf(object, scope, depth + 1) : undefined;
+        // `request.app.state.model`, `request.url_for(...)`: the server's side of a Starlette request.
+        if (t && object?.type === 'identifier' && SERVER_SIDE_REQUEST_PARTS.has(node.childForFieldName('attribute')?.text ?? '') && isRequestParameter(t.source, object.text)) {
+          return undefined;
+        }
+        return t;
       }
       case 'subscript': {
+        // The key does not flow: `ALLOWED_MODELS[name]` or `LABELS[i]` yields one of the container's
+        // own values (a literal dict of constants stays clean), `request.form["x"]` is tainted
+        // because `request.form` is.
         const value = node.childForFieldName('value');
         return value ? this.taintOf(value, scope, depth + 1) : undefined;
       }
@@ -188,10 +250,14 @@ export class TaintTracker {
           if (t) return t;
         }
         return undefined;
+      case 'conditional_expression': {
+        // `a if cond else b` yields a or b; the condition only picks one of them.
+        const [then, , otherwise] = node.namedChildren;
+        return (then && this.taintOf(then, scope, depth + 1)) || (otherwise && this.taintOf(otherwise, scope, depth + 1)) || undefined;
+      }
       case 'concatenated_string':
       case 'list':
       case 'tuple':
-      case 'conditional_expression':
       case 'boolean_operator':
       case 'expression_list':
         for (const child of node.namedChildren) {
@@ -236,7 +302,7 @@ export class TaintTracker {
     return taint;
   }
 
-  /** Parameters of handlers, and loop variables over tainted data. */
+  /** Parameters of handlers, loop variables over tainted data, `x += ...` and `with ... as x`. */
   private opaque(bound: Node, depth: number): Taint | undefined {
     const parent = bound.parent;
     if (parent?.type === 'for_statement' && parent.childForFieldName('left')?.equals(bound)) {
@@ -244,7 +310,30 @@ export class TaintTracker {
       const scope = this.scopeOfNode(parent);
       return right && scope ? this.taintOf(right, scope, depth + 1) : undefined;
     }
+    if (bound.type === 'augmented_assignment') {
+      // `query += f" AND name = '{name}'"`: the new value carries the old one and the added part.
+      const left = bound.childForFieldName('left');
+      const right = bound.childForFieldName('right');
+      const scope = this.scopeOfNode(bound) ?? this.index.module;
+      return (right && this.taintOf(right, scope, depth + 1)) || (left ? this.previousValue(left, scope, depth) : undefined);
+    }
+    const target = parent?.type === 'as_pattern_target' ? parent.parent : undefined;
+    if (target?.type === 'as_pattern' && target.parent?.type === 'with_item') {
+      // `with io.BytesIO(data) as buf:` holds what the expression holds.
+      const value = target.namedChild(0);
+      const scope = this.scopeOfNode(target) ?? this.index.module;
+      return value ? this.taintOf(value, scope, depth + 1) : undefined;
+    }
     return this.parameter(bound);
+  }
+
+  /** The taint of `name` just before an augmented assignment to it rebinds it. */
+  private previousValue(name: Node, scope: Scope, depth: number): Taint | undefined {
+    if (name.type !== 'identifier') return undefined;
+    const binding = scope.lookup(name.text, name.startIndex - 1);
+    if (binding?.kind === 'assign') return this.taintOf(binding.value, binding.scope, depth + 1);
+    if (binding?.kind === 'opaque' && binding.node && binding.node.startIndex < name.startIndex) return this.opaque(binding.node, depth + 1);
+    return undefined;
   }
 
   private scopeOfNode(node: Node): Scope | undefined {
@@ -272,7 +361,13 @@ export class TaintTracker {
     const dflt = param.childForFieldName('value');
     if (dflt?.type === 'call' && /(^|\.)(Depends|Security)$/.test(dflt.childForFieldName('function')?.text ?? '')) return undefined;
     if (annotation && this.validatingType(annotation, fnScope)) return undefined;
-    const upload = /\bUploadFile\b|\bFile\b/.test(typeText);
+    let upload = /\bUploadFile\b|\bFile\b/.test(typeText);
+    if (handler.includes('gradio')) {
+      const position = params.namedChildren.filter((p) => p !== null && p.type !== 'comment').findIndex((p) => p!.equals(param));
+      const input = this.gradioInputs.get(fn.id)?.[position];
+      if (input && isValidatingComponent(input.component, input.call)) return undefined;
+      if (input && GRADIO_FILE_COMPONENTS.has(input.component)) upload = true;
+    }
     return {
       kind: upload ? 'upload' : handler.includes('gradio') ? 'ui-input' : 'request',
       source: param,
@@ -343,22 +438,62 @@ export class TaintTracker {
       const callee = node.childForFieldName('function');
       const args = node.childForFieldName('arguments');
       if (!callee || !args) continue;
-      let registered = false;
+      let registered: 'gradio' | 'starlette' | undefined;
       const q = qualifiedName(callee, scope);
-      if (q && GRADIO_CONSTRUCTORS.has(q)) registered = true;
+      if (q && GRADIO_CONSTRUCTORS.has(q)) registered = 'gradio';
+      else if (q && STARLETTE_ROUTES.has(q)) registered = 'starlette';
       else if (callee.type === 'attribute' && GRADIO_EVENTS.has(callee.childForFieldName('attribute')?.text ?? '')) {
         const object = callee.childForFieldName('object');
         const cls = object ? this.instanceClass(object, scope) : undefined;
-        registered = !!cls && cls.startsWith('gradio.');
+        if (cls?.startsWith('gradio.')) registered = 'gradio';
       }
       if (!registered) continue;
-      const fnArg =
-        args.namedChildren.find((a) => a?.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'fn')?.childForFieldName('value') ??
-        args.namedChildren.find((a) => a !== null && a.type !== 'keyword_argument' && a.type !== 'comment');
+      const positional = args.namedChildren.filter((a): a is Node => a !== null && a.type !== 'keyword_argument' && a.type !== 'comment');
+      const keyword = (name: string) =>
+        args.namedChildren.find((a) => a?.type === 'keyword_argument' && a.childForFieldName('name')?.text === name)?.childForFieldName('value') ?? undefined;
+      // gradio: fn first; Starlette: `Route(path, endpoint)`.
+      const fnArg = registered === 'gradio' ? (keyword('fn') ?? positional[0]) : (keyword('endpoint') ?? positional[1]);
       if (fnArg?.type !== 'identifier') continue;
       const b = scope.lookup(fnArg.text, fnArg.startIndex) ?? this.index.module.own(fnArg.text, undefined);
-      if (b?.kind === 'def') this.handlers.set(b.node.id, 'the gradio function');
+      if (b?.kind !== 'def') continue;
+      if (registered === 'starlette') {
+        this.handlers.set(b.node.id, 'the Starlette route');
+        continue;
+      }
+      this.handlers.set(b.node.id, 'the gradio function');
+      // `inputs` is the second positional argument of gr.Interface and of event listeners.
+      const inputsArg = keyword('inputs') ?? (q && GRADIO_CONSTRUCTORS.has(q) && q !== 'gradio.Interface' ? undefined : positional[1]);
+      const inputs = inputsArg ? this.gradioComponents(inputsArg, scope) : [];
+      const known = this.gradioInputs.get(b.node.id);
+      if (!known) this.gradioInputs.set(b.node.id, inputs);
+      else {
+        const merged = known.map((c, i) => (inputs[i] && inputs[i].component === c.component ? c : { component: '' }));
+        this.gradioInputs.set(b.node.id, merged);
+      }
     }
+  }
+
+  /** The components listed as a gradio function's inputs, in order. */
+  private gradioComponents(inputs: Node, scope: Scope): { component: string; call?: Node }[] {
+    if (inputs.type === 'set' || inputs.type === 'dictionary') return [];
+    const items = inputs.type === 'list' || inputs.type === 'tuple' ? inputs.namedChildren.filter((c): c is Node => c !== null && c.type !== 'comment') : [inputs];
+    return items.map((item) => {
+      let expr: Node = item;
+      let s: Scope = scope;
+      for (let i = 0; i < 4 && expr.type === 'identifier'; i++) {
+        const bound = s.lookup(expr.text, expr.startIndex) ?? this.index.module.own(expr.text, undefined);
+        if (bound?.kind !== 'assign') break;
+        expr = bound.value;
+        s = bound.scope;
+      }
+      // String shortcuts: `gr.Interface(fn, "number", "text")`.
+      const shortcut = expr.type === 'string' ? GRADIO_SHORTCUTS[expr.text.slice(1, -1).toLowerCase()] : undefined;
+      if (shortcut) return { component: shortcut };
+      if (expr.type !== 'call') return { component: '' };
+      const fn = expr.childForFieldName('function');
+      const component = fn ? qualifiedName(fn, s)?.replace(/^gradio\.(components|inputs)\./, 'gradio.') : undefined;
+      return component?.startsWith('gradio.') ? { component, call: expr } : { component: '' };
+    });
   }
 
   private call(node: Node, scope: Scope, depth: number): Taint | undefined {
@@ -395,6 +530,14 @@ export class TaintTracker {
         // A method of a tainted value returns tainted data (`upload.read()`, `text.strip()`).
         const t = q ? undefined : this.taintOf(object, scope, depth + 1);
         if (t) return t;
+        // `ALLOWED.get(name, name)`: a lookup in a clean mapping returns its fallback when the key is missing.
+        if (!q && FALLBACK_METHODS.has(method)) {
+          const items = args?.namedChildren.filter((a): a is Node => a !== null && a.type !== 'comment') ?? [];
+          const fallback =
+            items.filter((a) => a.type !== 'keyword_argument')[1] ??
+            items.find((a) => a.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'default')?.childForFieldName('value');
+          return fallback ? this.taintOf(fallback, scope, depth + 1) : undefined;
+        }
       }
     }
     return undefined;
