@@ -4,6 +4,7 @@
 import type { CallSite } from './call';
 import type { Node } from './parser';
 import { rangeOf } from './rule';
+import type { Scope } from './scope';
 import type { Position, Range, TextEdit } from './types';
 
 function point(node: Node, end: boolean): Position {
@@ -103,4 +104,52 @@ export function applyEdits(text: string, edits: readonly TextEdit[]): string {
     limit = e.start;
   }
   return out;
+}
+
+/**
+ * An edit that adds `import <module>` so that code at `at` (evaluated in `scope`) can use the
+ * module: `null` when the name is already bound to that module there, `undefined` when the name
+ * means something else (a parameter, a variable: no import can fix that). The import goes before
+ * the first top-level import (after any `from __future__` import) when that import comes before the
+ * statement holding `at`; otherwise at the top, after a shebang or encoding line and the module
+ * docstring.
+ */
+export function ensureImport(at: Node, scope: Scope, module: string): TextEdit | null | undefined {
+  const name = module.split('.')[0];
+  const bound = scope.lookup(name, at.startIndex);
+  if (bound?.kind === 'import' && bound.qname === name) return null;
+  if (bound) return undefined;
+  const root = at.tree.rootNode;
+  const stmts = root.namedChildren.filter((c): c is Node => c !== null);
+  let line = 0;
+  let i = 0;
+  for (; i < stmts.length && stmts[i].type === 'comment'; i++) {
+    const c = stmts[i];
+    if (c.startPosition.row !== line || !(/^#!/.test(c.text) || /coding[:=]/.test(c.text))) break;
+    line = c.startPosition.row + 1;
+  }
+  while (i < stmts.length && stmts[i].type === 'comment') i++;
+  const first = stmts[i];
+  if (first?.type === 'expression_statement' && first.namedChildCount === 1 && first.namedChild(0)?.type === 'string') {
+    line = first.endPosition.row + 1;
+  }
+  let at0: number | undefined;
+  for (const stmt of stmts) {
+    if (stmt.type === 'import_from_statement' && stmt.childForFieldName('module_name')?.text === '__future__') {
+      line = Math.max(line, stmt.endPosition.row + 1);
+    } else if (at0 === undefined && (stmt.type === 'import_statement' || stmt.type === 'import_from_statement')) {
+      at0 = stmt.startPosition.row;
+    }
+  }
+  // Module-level code runs in order: an import below the statement that needs it comes too late.
+  let top: Node = at;
+  while (top.parent && top.parent.id !== root.id) top = top.parent;
+  const row = at0 !== undefined && at0 <= top.startPosition.row ? Math.max(line, at0) : line;
+  if (row > root.endPosition.row) {
+    // The line after the docstring does not exist (no final newline): append one.
+    const end = point(root, true);
+    return { range: span(end, end), newText: `\nimport ${module}\n` };
+  }
+  const pos = { line: row, character: 0 };
+  return { range: span(pos, pos), newText: `import ${module}\n` };
 }
