@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { applyEdits, type AnalysisOptions, type Engine, type Finding } from '../server/src/engine';
+import { RULES, applyEdits, triggeredRules, type AnalysisOptions, type Engine, type Finding } from '../server/src/engine';
 import { getEngine, py } from './helpers';
 
 let engine: Engine;
@@ -346,5 +346,25 @@ describe('fixes', () => {
     );
     // Pipes and quotes need a shell: no list rewrite is offered.
     assert.deepEqual(only('import subprocess\nsubprocess.run(f"cat {p} | wc -l", shell=True)\n').fixes, []);
+  });
+});
+
+describe('textual pre-check', () => {
+  it('agrees with a naive substring test, overlapping words included', () => {
+    const words = [...new Set(RULES.flatMap((r) => [...r.triggers, ...(r.requires ?? [])]))];
+    const naive = (text: string) =>
+      RULES.filter((r) => r.triggers.some((t) => text.includes(t)) && (!r.requires || r.requires.some((t) => text.includes(t)))).map((r) => r.meta.id);
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+    for (let i = 0; i < 300; i++) {
+      // Glue pieces of trigger words together so that words overlap and hide inside each other.
+      let text = '';
+      for (let j = 0, n = 1 + rand(6); j < n; j++) {
+        const w = words[rand(words.length)];
+        text += rand(3) === 0 ? w.slice(rand(w.length)) : w;
+        if (rand(2)) text += ' ';
+      }
+      assert.deepEqual(triggeredRules(text, RULES).map((r) => r.meta.id), naive(text), JSON.stringify(text));
+    }
   });
 });

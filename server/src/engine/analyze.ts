@@ -18,9 +18,54 @@ export function enabledRules(options: AnalysisOptions = {}): Rule[] {
   return RULES.filter((r) => !disabled.has(r.meta.id) && (!selected || selected.has(r.meta.id)));
 }
 
-/** Cheap textual pre-check: the rules of `rules` that could match `text` at all. */
+interface TriggerIndex {
+  words: Set<string>;
+  /** For each word, the other words it contains (`Unpickler` contains `pickle`). */
+  inside: Map<string, string[]>;
+  pattern: RegExp;
+}
+
+/** Built once per distinct rule selection (settings rarely change). */
+const triggerIndexes = new Map<string, TriggerIndex>();
+
+function triggerIndex(rules: readonly Rule[]): TriggerIndex {
+  const key = rules.map((r) => r.meta.id).join(',');
+  let index = triggerIndexes.get(key);
+  if (!index) {
+    const words = new Set(rules.flatMap((r) => [...r.triggers, ...(r.requires ?? [])]));
+    const list = [...words].sort((a, b) => b.length - a.length);
+    const inside = new Map(list.map((w) => [w, list.filter((x) => x !== w && w.includes(x))]));
+    const alternatives = list.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    index = { words, inside, pattern: new RegExp(alternatives.join('|') || '(?!)', 'g') };
+    triggerIndexes.set(key, index);
+  }
+  return index;
+}
+
+/** Every trigger word of `rules` that occurs in `text`, found in one pass (overlaps included). */
+function wordsIn(text: string, index: TriggerIndex): Set<string> {
+  const found = new Set<string>();
+  const re = index.pattern;
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    found.add(m[0]);
+    // Shorter words inside this match (`pickle` in `Unpickler`); words starting inside it are
+    // found because the search resumes one character after the match's start.
+    for (const w of index.inside.get(m[0]) ?? []) found.add(w);
+    if (found.size === index.words.size) break;
+    re.lastIndex = m.index + 1;
+  }
+  return found;
+}
+
+/**
+ * Cheap textual pre-check: the rules of `rules` that could match `text` at all (one of their
+ * `triggers`, and one of their `requires` when they have some, occurs in the text). One regular
+ * expression pass over the text serves every rule.
+ */
 export function triggeredRules(text: string, rules: readonly Rule[]): Rule[] {
-  return rules.filter((r) => r.triggers.some((t) => text.includes(t)));
+  const found = wordsIn(text, triggerIndex(rules));
+  return rules.filter((r) => r.triggers.some((t) => found.has(t)) && (!r.requires || r.requires.some((t) => found.has(t))));
 }
 
 export const EMPTY_RESULT: Readonly<AnalysisResult> = Object.freeze({

@@ -37,6 +37,11 @@ export interface Rule {
    * check is sound; it lets files with nothing relevant skip the deeper analysis.
    */
   triggers: readonly string[];
+  /**
+   * More words of which at least one must ALSO occur (an AND with `triggers`), for rules that
+   * need, say, both a sink and a source library (`TAINT_SOURCE_WORDS` from taint.ts).
+   */
+  requires?: readonly string[];
   /** Canonical qualified names of the callees this rule checks (`pickle.loads`, `builtins.eval`). */
   calls?: readonly string[];
   /** Set when the rule must see every call (for rules keyed on a keyword argument, not a callee). */

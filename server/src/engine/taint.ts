@@ -126,6 +126,16 @@ const SANITIZERS = new Set([
 /** Method names that turn an LLM client or chain into a completion. */
 const LLM_METHODS = new Set(['invoke', 'ainvoke', 'predict', 'apredict', 'run', 'arun', 'generate', 'agenerate', 'stream', 'call', '__call__', 'complete', 'chat']);
 const LLM_CLIENT_CALLS = [/\.chat\.completions\.create$/, /\.completions\.create$/, /\.responses\.create$/, /\.messages\.create$/, /\.generate_content$/];
+/**
+ * Words one of which a file must contain for an LLM completion to be a source there (each LLM
+ * source needs its library imported by name). Rules that only fire on LLM output list them in
+ * `requires`, so files without any LLM library skip them.
+ */
+export const LLM_SOURCE_WORDS: readonly string[] = ['openai', 'anthropic', 'langchain', 'llama_index', 'generativeai', 'mistralai', 'cohere', 'groq', 'litellm', 'ollama', 'transformers'];
+
+/** Words one of which a file must contain for any taint source to exist (frameworks and `input`). */
+export const TAINT_SOURCE_WORDS: readonly string[] = [...LLM_SOURCE_WORDS, 'flask', 'fastapi', 'starlette', 'django', 'gradio', 'streamlit', 'input'];
+
 const LLM_LIBRARIES = ['openai', 'anthropic', 'langchain', 'langchain_openai', 'langchain_anthropic', 'langchain_community', 'langchain_core', 'langchain_google_genai', 'llama_index', 'google.generativeai', 'mistralai', 'cohere', 'groq', 'litellm', 'ollama'];
 
 /** Attributes of a Starlette/FastAPI request object that the server, not the client, decides. */

@@ -2,7 +2,7 @@ import { CallSite, type Argument } from '../call';
 import type { Node } from '../parser';
 import { defineRule, member, type RuleContext } from '../rule';
 import type { Scope } from '../scope';
-import type { Taint } from '../taint';
+import { LLM_SOURCE_WORDS, type Taint } from '../taint';
 import { qualifiedName, truthiness, valueOf } from '../values';
 import { anchor } from './helpers';
 import { findTaint, isLlmOutput, resolveExpr, sourceInfo, sourceText } from './llm-app-helpers';
@@ -116,6 +116,7 @@ export default defineRule({
       ],
     },
   },
+  requires: LLM_SOURCE_WORDS,
   triggers: ['eval', 'exec', 'compile', 'system', 'popen', 'subprocess'],
   calls: [
     'builtins.eval',

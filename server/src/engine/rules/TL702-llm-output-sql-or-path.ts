@@ -2,7 +2,7 @@ import type { Argument, CallSite } from '../call';
 import type { Node } from '../parser';
 import { calleeText, defineRule, type RuleContext } from '../rule';
 import type { Scope } from '../scope';
-import type { Taint } from '../taint';
+import { LLM_SOURCE_WORDS, type Taint } from '../taint';
 import { qualifiedName } from '../values';
 import { anchor } from './helpers';
 import { calleeName, findTaint, inPackage, isLlmOutput, resolveExpr, sourceInfo, sourceText } from './llm-app-helpers';
@@ -210,6 +210,7 @@ export default defineRule({
       ],
     },
   },
+  requires: LLM_SOURCE_WORDS,
   triggers: ['execute', 'text', 'read_sql', 'duckdb', 'run', 'open', 'remove', 'unlink', 'rmdir', 'rename', 'replace', 'chmod', 'rmtree', 'move', 'copy', 'write_', 'read_', 'touch', 'mkdir', 'symlink_to', 'hardlink_to'],
   anyCall: true,
   check(call, ctx) {

@@ -2,7 +2,7 @@ import type { Argument, CallSite } from '../call';
 import type { Node } from '../parser';
 import { defineRule, member, type NodeContext, type RuleContext } from '../rule';
 import type { Scope } from '../scope';
-import type { Taint } from '../taint';
+import { TAINT_SOURCE_WORDS, type Taint } from '../taint';
 import { valueOf } from '../values';
 import { anchor, argNode } from './helpers';
 import { calleeName, chainRoot, constString, findTaint, inPackage, isUserText, LLM_PACKAGES, resolveExpr, sourceInfo, sourceText } from './llm-app-helpers';
@@ -189,6 +189,7 @@ export default defineRule({
       ],
     },
   },
+  requires: TAINT_SOURCE_WORDS,
   triggers: ['system', 'System', 'SYSTEM', 'developer', 'DEVELOPER', 'instructions', 'create_react_agent'],
   anyCall: true,
   check(call, ctx) {

@@ -3,7 +3,7 @@ import { replaceNode } from '../edits';
 import type { Node } from '../parser';
 import { defineRule, member, type RuleContext } from '../rule';
 import type { Scope } from '../scope';
-import type { Taint } from '../taint';
+import { TAINT_SOURCE_WORDS, type Taint } from '../taint';
 import type { Fix, TextEdit } from '../types';
 import { anchor } from './helpers';
 import { calleeName, constString, findTaint, inPackage, resolveExpr, sourceInfo, sourceText } from './llm-app-helpers';
@@ -110,6 +110,7 @@ export default defineRule({
       ],
     },
   },
+  requires: TAINT_SOURCE_WORDS,
   triggers: ['jinja2', 'render_template_string'],
   anyCall: true,
   check(call, ctx) {

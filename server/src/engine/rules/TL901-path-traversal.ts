@@ -3,7 +3,7 @@ import { replaceNode } from '../edits';
 import type { Node } from '../parser';
 import { calleeText, defineRule, type RuleContext } from '../rule';
 import type { Scope } from '../scope';
-import type { Taint } from '../taint';
+import { TAINT_SOURCE_WORDS, type Taint } from '../taint';
 import type { Fix } from '../types';
 import { qualifiedName } from '../values';
 import { anchor } from './helpers';
@@ -262,6 +262,7 @@ export default defineRule({
       ],
     },
   },
+  requires: TAINT_SOURCE_WORDS,
   triggers: ['open', 'os', 'shutil', 'send_file', 'FileResponse', 'numpy', 'pandas', 'torch', 'pathlib', 'save'],
   calls: Object.keys(SINKS),
   check(call, ctx) {

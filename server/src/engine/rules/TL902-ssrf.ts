@@ -1,3 +1,4 @@
+import { TAINT_SOURCE_WORDS } from '../taint';
 import { CallSite, type Argument } from '../call';
 import type { Node } from '../parser';
 import { calleeText, defineRule, type RuleContext } from '../rule';
@@ -199,6 +200,7 @@ export default defineRule({
       ],
     },
   },
+  requires: TAINT_SOURCE_WORDS,
   triggers: ['requests', 'httpx', 'aiohttp', 'urllib', 'torch'],
   calls: Object.keys(FUNCTIONS),
   check(call, ctx) {

@@ -1,3 +1,4 @@
+import { TAINT_SOURCE_WORDS } from '../taint';
 import { CallSite, type Argument } from '../call';
 import type { Node } from '../parser';
 import { calleeText, defineRule, type RuleContext } from '../rule';
@@ -155,6 +156,7 @@ export default defineRule({
       ],
     },
   },
+  requires: TAINT_SOURCE_WORDS,
   triggers: ['execute', 'sql', 'query', 'text'],
   calls: Object.keys(FUNCTIONS),
   check(call, ctx) {

@@ -1,3 +1,4 @@
+import { TAINT_SOURCE_WORDS } from '../taint';
 import { CallSite, type Argument } from '../call';
 import { calleeText, defineRule, type RuleContext } from '../rule';
 import { truthiness } from '../values';
@@ -79,6 +80,7 @@ export default defineRule({
       ],
     },
   },
+  requires: TAINT_SOURCE_WORDS,
   triggers: ['from_pretrained', 'load_adapter', 'pipeline', 'huggingface_hub', 'datasets', 'torch', 'sentence_transformers', 'timm'],
   calls: Object.keys(FUNCTIONS),
   check(call, ctx) {
