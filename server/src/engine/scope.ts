@@ -94,11 +94,18 @@ export interface ScopeIndex {
 
 /** The innermost scope holding `offset` (for nodes found outside the builder's pass). */
 export function scopeAt(index: ScopeIndex, offset: number): Scope {
-  let best: Region | undefined;
-  for (const r of index.regions) {
-    if (r.start <= offset && offset < r.end && (!best || r.start >= best.start)) best = r;
+  // Regions are recorded in order of their start and are nested or disjoint, so the innermost one
+  // holding `offset` is the first holding it when walking back from the last that starts before it.
+  const regions = index.regions;
+  let lo = 0;
+  let hi = regions.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (regions[mid].start <= offset) lo = mid + 1;
+    else hi = mid - 1;
   }
-  return best?.scope ?? index.module;
+  for (let i = hi; i >= 0; i--) if (offset < regions[i].end) return regions[i].scope;
+  return index.module;
 }
 
 /**
@@ -157,6 +164,8 @@ export function buildScopes(tree: Tree): ScopeIndex {
       index.regions.push(region);
     }
   }
+  // A lambda in a default value opens its region before the body of its def: keep them by start.
+  index.regions.sort((a, b) => a.start - b.start);
   return index;
 }
 

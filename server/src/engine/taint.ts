@@ -20,7 +20,7 @@
  * not propagate, so a finding needs a path the engine can explain.
  */
 import type { Node } from './parser';
-import type { Scope, ScopeIndex } from './scope';
+import { scopeAt, type Scope, type ScopeIndex } from './scope';
 import { qualifiedName, valueOf } from './values';
 
 export type TaintKind = 'request' | 'upload' | 'user-input' | 'ui-input' | 'llm-output';
@@ -346,14 +346,10 @@ export class TaintTracker {
     return undefined;
   }
 
-  private scopeOfNode(node: Node): Scope | undefined {
-    // Regions are few; find the innermost one holding the node.
-    let best: { start: number; scope: Scope } | undefined;
-    for (const r of this.index.regions) {
-      if (r.start <= node.startIndex && node.startIndex < r.end && (!best || r.start >= best.start)) best = r;
-    }
-    return best?.scope ?? this.index.module;
+  private scopeOfNode(node: Node): Scope {
+    return scopeAt(this.index, node.startIndex);
   }
+
 
   /** A parameter of a request handler or a gradio function is user input, unless its type validates it. */
   private parameter(param: Node): Taint | undefined {

@@ -10,6 +10,7 @@ import {
   isDocstring,
   literalOf,
   mask,
+  mayHoldProviderToken,
   providerTokens,
   targetOf,
 } from './secrets-patterns';
@@ -44,7 +45,7 @@ export default defineRule({
   checkNode(node, ctx) {
     if (isDocstring(node)) return;
     const lit = literalOf(node);
-    if (!lit) return;
+    if (!lit || !mayHoldProviderToken(lit.content)) return;
     const scope = ctx.scopeOf(node);
     const target = targetOf(node, scope);
     const tokens = providerTokens(lit, target);

@@ -316,6 +316,17 @@ function pemBody(text: string, after: number): boolean {
 }
 
 /** Provider tokens recognised by their format (and AWS secret keys by their context) in a literal. */
+/**
+ * A cheap test that a string literal's text could hold any provider token: a known prefix or
+ * marker, or the exact length of a key recognised only by its name (AWS secret, Azure key).
+ * `providerTokens` can only match when this is true, so callers may skip the costly context work.
+ */
+export function mayHoldProviderToken(text: string): boolean {
+  return QUICK_PROVIDER_HINT.test(text) || /^[A-Za-z0-9/+=]{40}$|^[A-Za-z0-9/+=]{86,88}$/.test(text);
+}
+
+const QUICK_PROVIDER_HINT = /sk-|hf_|AKIA|ASIA|AIza|gh[pousr]_|github_pat_|r8_|gsk_|PRIVATE KEY|sig=|AccountKey=|aws_secret_access_key|AWS_SECRET_ACCESS_KEY/;
+
 export function providerTokens(lit: Literal, target: Target | undefined): TokenMatch[] {
   const out: TokenMatch[] = [];
   const whole = (offset: number, token: string) =>
