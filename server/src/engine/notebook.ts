@@ -4,11 +4,13 @@
  * `%matplotlib`, cell magics such as `%%bash`) are blanked out line for line, so line numbers stay
  * those of the cell; findings are mapped back to (cell, line).
  */
-import type { Finding, Range } from './types';
+import type { Finding, Range, TextEdit } from './types';
 
 export interface NotebookCell {
   /** 1-based position of the cell among all cells of the notebook (markdown included). */
   number: number;
+  /** Lines rewritten from IPython magics, whose columns differ from the cell's text. */
+  magics: MagicLine[];
   /** First line of the cell in the combined program (0-based). */
   startLine: number;
   /** Lines the cell occupies in the combined program. */
@@ -27,25 +29,59 @@ export class NotebookError extends Error {}
 /** Cell magics whose body is still Python. */
 const PYTHON_CELL_MAGICS = /^%%(time|timeit|capture|prun|memit|debug)\b/;
 
-/** Replaces IPython syntax that is not Python with blank (or `pass`) lines of the same count. */
-export function stripMagics(cellSource: string): string {
+/**
+ * How a magic line was rewritten: the content after `!`/`%` now starts `shift` columns further
+ * right, inside `get_ipython().system("...")` / `get_ipython().magic("...")`.
+ */
+export interface MagicLine {
+  /** 0-based line within the cell. */
+  line: number;
+  shift: number;
+}
+
+const SHELL_CALL = 'get_ipython().system(';
+const MAGIC_CALL = 'get_ipython().magic(';
+
+/** A Python string literal holding `text` (JSON string syntax is valid Python here). */
+function pyString(text: string): string {
+  return JSON.stringify(text);
+}
+
+/**
+ * Rewrites IPython syntax that is not Python, keeping the line count: `!cmd` and `%magic args`
+ * become `get_ipython().system("cmd")` / `get_ipython().magic("magic args")` (as nbconvert does, so
+ * a token typed into `!huggingface-cli login --token ...` or `%env KEY=...` is still seen as a
+ * string), continuation lines of a magic and non-Python cell magics (`%%bash`) become blank, and
+ * `%%time`-style cell magics keep their Python body.
+ */
+export function rewriteMagics(cellSource: string): { text: string; magics: MagicLine[] } {
   const lines = cellSource.split('\n');
   const first = lines[0]?.trimStart() ?? '';
-  if (first.startsWith('%%') && !PYTHON_CELL_MAGICS.test(first)) return lines.map(() => '').join('\n');
+  const magics: MagicLine[] = [];
+  if (first.startsWith('%%') && !PYTHON_CELL_MAGICS.test(first)) return { text: lines.map(() => '').join('\n'), magics };
   let continued = false;
-  return lines
-    .map((line, i) => {
-      const trimmed = line.trimStart();
-      const magic = continued || (i === 0 && first.startsWith('%%')) || trimmed.startsWith('!') || trimmed.startsWith('%') || /^[\w.]+\?{1,2}\s*$/.test(trimmed);
-      const continuation = continued;
-      continued = magic && line.trimEnd().endsWith('\\');
-      if (!magic) return line;
-      if (continuation) return '';
-      // Keep the block structure valid when a magic sits inside an indented block.
-      const indent = line.slice(0, line.length - trimmed.length);
-      return indent ? `${indent}pass` : '';
-    })
-    .join('\n');
+  const out = lines.map((line, i) => {
+    const trimmed = line.trimStart();
+    const indent = line.slice(0, line.length - trimmed.length);
+    const cellMagic = i === 0 && first.startsWith('%%');
+    const shell = trimmed.startsWith('!');
+    const magic = shell || trimmed.startsWith('%');
+    const help = /^[\w.]+\?{1,2}\s*$/.test(trimmed);
+    const continuation = continued;
+    continued = (continuation || magic) && line.trimEnd().endsWith('\\');
+    if (continuation || cellMagic || help) return '';
+    if (!magic) return line;
+    const body = trimmed.slice(1).replace(/\\\s*$/, '');
+    const call = shell ? SHELL_CALL : MAGIC_CALL;
+    magics.push({ line: i, shift: call.length });
+    return `${indent}${call}${pyString(body)})`;
+  });
+  return { text: out.join('\n'), magics };
+}
+
+/** The Python text of a cell (see rewriteMagics). */
+export function stripMagics(cellSource: string): string {
+  return rewriteMagics(cellSource).text;
 }
 
 function cellText(source: unknown): string {
@@ -74,10 +110,11 @@ export function notebookProgram(json: string): NotebookProgram {
   cells.forEach((cell, i) => {
     const c = cell as { cell_type?: unknown; source?: unknown };
     if (c?.cell_type !== 'code') return;
-    let text = stripMagics(cellText(c.source));
+    const rewritten = rewriteMagics(cellText(c.source));
+    let text = rewritten.text;
     if (!text.endsWith('\n')) text += '\n';
     const lineCount = text.split('\n').length - 1;
-    out.push({ number: i + 1, startLine: line, lineCount, fileLines: fileLines?.[i] });
+    out.push({ number: i + 1, magics: rewritten.magics, startLine: line, lineCount, fileLines: fileLines?.[i] });
     parts.push(text);
     line += lineCount;
   });
@@ -89,36 +126,63 @@ export function cellOfLine(nb: NotebookProgram, line: number): NotebookCell | un
   return nb.cells.find((c) => line >= c.startLine && line < c.startLine + c.lineCount);
 }
 
-function shift(range: Range, lines: number): Range {
-  return {
-    start: { line: range.start.line - lines, character: range.start.character },
-    end: { line: range.end.line - lines, character: range.end.character },
+/** A program range made relative to `cell`: lines from the cell's start, magic-line columns shifted back. */
+function toCell(range: Range, cell: NotebookCell): Range {
+  const point = (p: Range['start']) => {
+    const line = p.line - cell.startLine;
+    const magic = cell.magics.find((m) => m.line === line);
+    return { line, character: magic ? Math.max(0, p.character - magic.shift) : p.character };
   };
+  return { start: point(range.start), end: point(range.end) };
+}
+
+/** `import x` / `from x import y` inserted as a new line: a fix may carry it into its own cell. */
+const IMPORT_LINE = /^(?:import [\w.]+(?: as \w+)?|from [\w.]+ import [\w, ]+)\n$/;
+
+/** Where an import goes inside a cell: after a leading `%%time`-style line (which must stay first). */
+function cellImportLine(nb: NotebookProgram, cell: NotebookCell): number {
+  const firstLine = nb.text.split('\n')[cell.startLine] ?? '';
+  return firstLine === '' && cell.lineCount > 1 ? 1 : 0;
 }
 
 /**
- * Maps findings of the combined program to their cells: ranges become cell-relative, `cell` is set,
- * related information in other cells is kept with its own cell noted, and fixes that would touch
- * another cell are dropped (a fix never edits a cell the finding is not in).
+ * Maps findings of the combined program to their cells: ranges become cell-relative (magic lines
+ * keep their original columns), `cell` is set, related information in other cells notes its cell,
+ * an import a fix adds in another cell moves to the top of the finding's cell, and fixes that would
+ * otherwise touch another cell (or a rewritten magic line) are dropped.
  */
 export function mapNotebookFindings(nb: NotebookProgram, findings: readonly Finding[]): Finding[] {
   const out: Finding[] = [];
   for (const f of findings) {
     const cell = cellOfLine(nb, f.range.start.line);
     if (!cell) continue;
-    const inCell = (r: Range) => r.start.line >= cell.startLine && r.end.line < cell.startLine + cell.lineCount;
+    const inCell = (r: Range) =>
+      r.start.line >= cell.startLine &&
+      r.end.line < cell.startLine + cell.lineCount &&
+      !cell.magics.some((m) => m.line === r.start.line - cell.startLine || m.line === r.end.line - cell.startLine);
+    const fixes: Finding['fixes'] = [];
+    for (const fix of f.fixes) {
+      const edits: TextEdit[] = [];
+      let ok = true;
+      for (const e of fix.edits) {
+        if (inCell(e.range)) edits.push({ ...e, range: toCell(e.range, cell) });
+        else if (IMPORT_LINE.test(e.newText) && e.range.start.line === e.range.end.line && e.range.start.character === e.range.end.character) {
+          const at = { line: cellImportLine(nb, cell), character: 0 };
+          edits.push({ range: { start: at, end: at }, newText: e.newText });
+        } else ok = false;
+      }
+      if (ok) fixes.push({ ...fix, edits });
+    }
     out.push({
       ...f,
       cell: cell.number,
-      range: shift(f.range, cell.startLine),
-      fixes: f.fixes
-        .filter((fix) => fix.edits.every((e) => inCell(e.range)))
-        .map((fix) => ({ ...fix, edits: fix.edits.map((e) => ({ ...e, range: shift(e.range, cell.startLine) })) })),
+      range: toCell(f.range, cell),
+      fixes,
       related: f.related.map((r) => {
         const rc = cellOfLine(nb, r.range.start.line);
         return rc && rc !== cell
-          ? { range: shift(r.range, rc.startLine), message: `${r.message} (cell ${rc.number})`, cell: rc.number }
-          : { ...r, range: shift(r.range, cell.startLine), cell: cell.number };
+          ? { range: toCell(r.range, rc), message: `${r.message} (cell ${rc.number})`, cell: rc.number }
+          : { ...r, range: toCell(r.range, cell), cell: cell.number };
       }),
     });
   }
