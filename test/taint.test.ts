@@ -463,3 +463,23 @@ describe('dataflow corpus markers', () => {
     });
   }
 });
+
+describe('taint through tuple unpacking', () => {
+  it('follows each unpacked part of a tainted value', async () => {
+    const engine = await getEngine();
+    const text = [
+      'import subprocess',
+      'from flask import Flask, request',
+      'app = Flask(__name__)',
+      '@app.route("/run")',
+      'def run():',
+      '    tool, _, args = request.args["cmd"].partition(" ")',
+      '    subprocess.run(tool + " " + args, shell=True)',
+      '',
+    ].join('\n');
+    const f = engine.analyze(text).findings.find((x) => x.ruleId === 'TL203');
+    assert.ok(f, 'TL203 reported');
+    assert.equal(f.severity, 'critical');
+    assert.equal(f.related[0]?.range.start.line, 5);
+  });
+});

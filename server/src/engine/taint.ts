@@ -327,6 +327,13 @@ export class TaintTracker {
       const scope = this.scopeOfNode(bound) ?? this.index.module;
       return (right && this.taintOf(right, scope, depth + 1)) || (left ? this.previousValue(left, scope, depth) : undefined);
     }
+    // `name, _, rest = reply.partition(":")`: each unpacked part holds what the value holds.
+    let outer: Node | null = parent;
+    while (outer && (outer.type === 'pattern_list' || outer.type === 'tuple_pattern' || outer.type === 'list_pattern')) outer = outer.parent;
+    if (outer && outer !== parent && outer.type === 'assignment') {
+      const right = outer.childForFieldName('right');
+      return right ? this.taintOf(right, this.scopeOfNode(outer), depth + 1) : undefined;
+    }
     const target = parent?.type === 'as_pattern_target' ? parent.parent : undefined;
     if (target?.type === 'as_pattern' && target.parent?.type === 'with_item') {
       // `with io.BytesIO(data) as buf:` holds what the expression holds.

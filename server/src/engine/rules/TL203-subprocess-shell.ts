@@ -1,8 +1,8 @@
 import type { CallSite } from '../call';
-import { removeArgument, replaceNode } from '../edits';
+import { ensureImport, removeArgument, replaceNode } from '../edits';
 import type { Node } from '../parser';
 import { defineRule, member } from '../rule';
-import type { Fix, TextEdit } from '../types';
+import type { Fix } from '../types';
 import { anchor, argTruth, isDynamic, withTaint } from './helpers';
 import { llmOutputIn } from './llm-app-helpers';
 import { REF, SHELL_LINKS } from './links';
@@ -59,21 +59,6 @@ export function commandToList(str: Node): string | undefined {
   return `[${rendered.join(', ')}]`;
 }
 
-/** An edit that adds `import shlex` before the first top-level import, unless shlex is imported. */
-function importShlex(call: CallSite): TextEdit | null | undefined {
-  const bound = call.scope.lookup('shlex', call.node.startIndex);
-  if (bound?.kind === 'import' && bound.qname === 'shlex') return null;
-  if (bound) return undefined; // `shlex` means something else here
-  const root = call.node.tree.rootNode;
-  for (const stmt of root.namedChildren) {
-    if (stmt && (stmt.type === 'import_statement' || stmt.type === 'import_from_statement')) {
-      const at = { line: stmt.startPosition.row, character: 0 };
-      return { range: { start: at, end: at }, newText: 'import shlex\n' };
-    }
-  }
-  return undefined;
-}
-
 function listFix(call: CallSite, command: Node, shellKeyword: Node | undefined): Fix[] {
   if (!shellKeyword) return [];
   const removeShell = removeArgument(call, shellKeyword);
@@ -83,7 +68,7 @@ function listFix(call: CallSite, command: Node, shellKeyword: Node | undefined):
     return [{ title: 'Pass the command as a list without shell=True', safety: 'unsafe', edits: [replaceNode(command, asList), removeShell] }];
   }
   if (command.type === 'string') return [];
-  const imp = importShlex(call);
+  const imp = ensureImport(call.node, call.scope, 'shlex');
   if (imp === undefined) return [];
   const edits = [replaceNode(command, `shlex.split(${command.text})`), removeShell];
   if (imp) edits.unshift(imp);
