@@ -196,16 +196,19 @@ describe('taint: validation and sanitizers keep findings non-critical', () => {
     assert.deepEqual(summary(text), ['11:TL101:high', '18:TL101:high', '19:TL101:critical']);
   });
 
-  it('treats pydantic models, Literal, Enum, numbers and Depends parameters as validated', () => {
+  it('treats Literal, Enum, numbers, Depends and validating pydantic fields as validated, but not str fields', () => {
     const text = py`
       import subprocess
       from enum import Enum
       from typing import Literal
       from fastapi import Depends, FastAPI
-      from pydantic import BaseModel
+      from pydantic import BaseModel, Field
       app = FastAPI()
 
       class Job(BaseModel):
+          epochs: int
+          tier: Literal["small", "large"]
+          tag: str = Field(pattern=r"^[a-z0-9-]+$")
           name: str
 
       class Mode(str, Enum):
@@ -216,10 +219,11 @@ describe('taint: validation and sanitizers keep findings non-critical', () => {
 
       @app.post("/run")
       def run(job: Job, mode: Mode, kind: Literal["a", "b"], n: int, cfg: str = Depends(settings), raw: str = ""):
-          subprocess.run(f"train {job.name} {mode} {kind} {n} {cfg}", shell=True)
+          subprocess.run(f"train {job.epochs} {job.tier} {job.tag} {mode} {kind} {n} {cfg}", shell=True)
           subprocess.run(f"train {raw}", shell=True)
+          subprocess.run(f"train {job.name}", shell=True)
     `;
-    assert.deepEqual(summary(text), ['19:TL203:high', '20:TL203:critical']);
+    assert.deepEqual(summary(text), ['22:TL203:high', '23:TL203:critical', '24:TL203:critical']);
   });
 
   it('keeps a lookup in a fixed mapping clean, but not its fallback to the raw key', () => {

@@ -236,6 +236,7 @@ export class TaintTracker {
         if (t && object?.type === 'identifier' && SERVER_SIDE_REQUEST_PARTS.has(node.childForFieldName('attribute')?.text ?? '') && isRequestParameter(t.source, object.text)) {
           return undefined;
         }
+        if (t && object?.type === 'identifier' && t.kind === 'request') return this.pydanticField(object, node.childForFieldName('attribute')?.text ?? '', t);
         return t;
       }
       case 'subscript': {
@@ -391,23 +392,66 @@ export class TaintTracker {
   /** Types that validate what the client sends: numbers, booleans, Literal/Enum, pydantic models. */
   private validatingType(annotation: Node, scope: Scope): boolean {
     const text = annotation.text.replace(/\s+/g, '');
-    if (/^(int|float|bool|complex|datetime\.\w+|date|UUID|uuid\.UUID)$/.test(text)) return true;
+    if (/^(int|float|bool|complex|datetime\.\w+|date|UUID|uuid\.UUID|PositiveInt|NonNegativeInt|conint\(.*\)|confloat\(.*\))$/.test(text)) return true;
     if (/^(typing\.)?Literal\[/.test(text)) return true;
+    // A string constrained to a pattern: `constr(pattern=...)`, `Annotated[str, StringConstraints(pattern=...)]`.
+    if (/pattern=|regex=/.test(text) && /constr|StringConstraints|Field/.test(text)) return true;
     const inner = annotation.namedChild(0) ?? annotation;
     const v = valueOf(inner, scope);
-    if (v.kind === 'class') return this.isValidatedClass(v.node, scope, 0);
-    return false;
+    return v.kind === 'class' && this.classKind(v.node, v.scope, 0) === 'enum';
   }
 
-  private isValidatedClass(cls: Node, scope: Scope, depth: number): boolean {
-    if (depth > 6) return false;
+  /** Whether a class of this file is an Enum or a pydantic model (through its bases). */
+  private classKind(cls: Node, scope: Scope, depth: number): 'enum' | 'pydantic' | undefined {
+    if (depth > 6) return undefined;
     for (const base of cls.childForFieldName('superclasses')?.namedChildren ?? []) {
       if (!base) continue;
       const v = valueOf(base, scope);
-      if (v.kind === 'ref' && (v.qname.startsWith('pydantic.') || v.qname === 'enum.Enum' || v.qname.startsWith('enum.'))) return true;
-      if (v.kind === 'class' && this.isValidatedClass(v.node, v.scope, depth + 1)) return true;
+      if (v.kind === 'ref' && (v.qname === 'enum.Enum' || v.qname.startsWith('enum.'))) return 'enum';
+      if (v.kind === 'ref' && (v.qname.startsWith('pydantic.') || v.qname.startsWith('sqlmodel.'))) return 'pydantic';
+      if (v.kind === 'class') {
+        const k = this.classKind(v.node, v.scope, depth + 1);
+        if (k) return k;
+      }
     }
-    return false;
+    return undefined;
+  }
+
+  /**
+   * `body.field` where `body` is a request parameter typed with a pydantic model: the field's own
+   * declared type decides (numbers, booleans, Literal, Enum and pattern-constrained strings are
+   * validated; `str`, `bytes`, `Any`, containers and nested models still carry the client's data).
+   */
+  private pydanticField(object: Node, field: string, taint: Taint): Taint | undefined {
+    const param = taint.source;
+    if (param.parent?.type !== 'parameters' || (param.childForFieldName('name') ?? param.namedChild(0))?.text !== object.text) return taint;
+    const annotation = param.childForFieldName('type');
+    const fnScope = this.scopeOfNode(param.parent);
+    const inner = annotation?.namedChild(0) ?? annotation;
+    const v = inner ? valueOf(inner, fnScope) : undefined;
+    if (v?.kind !== 'class' || this.classKind(v.node, v.scope, 0) !== 'pydantic') return taint;
+    const declared = this.fieldType(v.node, v.scope, field, 0);
+    if (declared && (this.validatingType(declared.type, declared.scope) || /\b(Field|constr)\([^)]*\b(pattern|regex)\s*=/.test(declared.value?.text ?? ''))) return undefined;
+    return { ...taint, label: `${taint.label.replace(/ parameter `[^`]+`$/, '')} body field \`${object.text}.${field}\`` };
+  }
+
+  /** The annotation of `field` in a class body or its bases (pydantic fields are annotated assignments). */
+  private fieldType(cls: Node, scope: Scope, field: string, depth: number): { type: Node; scope: Scope; value?: Node } | undefined {
+    if (depth > 6) return undefined;
+    for (const stmt of cls.childForFieldName('body')?.namedChildren ?? []) {
+      const assign = stmt?.type === 'expression_statement' ? stmt.namedChild(0) : null;
+      if (assign?.type !== 'assignment' || assign.childForFieldName('left')?.text !== field) continue;
+      const type = assign.childForFieldName('type');
+      if (type) return { type, scope, value: assign.childForFieldName('right') ?? undefined };
+    }
+    for (const base of cls.childForFieldName('superclasses')?.namedChildren ?? []) {
+      const v = base ? valueOf(base, scope) : undefined;
+      if (v?.kind === 'class') {
+        const found = this.fieldType(v.node, v.scope, field, depth + 1);
+        if (found) return found;
+      }
+    }
+    return undefined;
   }
 
   /** "the FastAPI route" / "the gradio function" when `fn` handles user input, else undefined. */

@@ -17,7 +17,7 @@ export default defineRule({
     docs: {
       finds:
         'Calls to the builtins `eval`, `exec` and `compile` whose code argument is not a constant string. ' +
-        'Methods with the same names (`model.eval()`, `re.compile`, `torch.compile`) are not builtins and are ignored.',
+        'Methods with the same names (`model.eval()`, `re.compile`, `torch.compile`) are not builtins and are ignored. When the code comes from an LLM completion, TL701 reports the call instead.',
       why:
         'Whatever reaches these calls runs as Python with the process\'s permissions. In ML code the string ' +
         'often comes from a config file, a notebook widget, a request or an LLM\'s answer (MathGPT was taken ' +

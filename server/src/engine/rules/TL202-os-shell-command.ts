@@ -14,7 +14,7 @@ export default defineRule({
     ...SHELL_LINKS,
     peers: { bandit: ['B605'], ruff: ['S605'] },
     docs: {
-      finds: '`os.system` and `os.popen` called with a command that is not a constant string.',
+      finds: '`os.system` and `os.popen` called with a command that is not a constant string. When the command comes from an LLM completion, TL701 reports the call instead.',
       why:
         'Both hand the string to `/bin/sh`. If any part of it comes from a file name, a config value, a ' +
         'dataset field or a model\'s output, characters such as `;`, `$( )` or backticks start commands of the ' +

@@ -89,7 +89,7 @@ export default defineRule({
       finds:
         '`subprocess.run`, `call`, `check_call`, `check_output` and `Popen` with `shell=True` and a command ' +
         'that is not a constant string, and `subprocess.getoutput`/`getstatusoutput` (which always use a ' +
-        'shell) with a non-constant command.',
+        'shell) with a non-constant command. When the command comes from an LLM completion, TL701 reports the call instead.',
       why:
         'With a shell, the command string is parsed by `/bin/sh`: a run name, a file name from a dataset or ' +
         'a value produced by a model that contains `;` or `$( )` starts commands of its author\'s choosing.',
