@@ -10,8 +10,8 @@
  * on) through assignments, attributes, subscripts, f-strings, concatenation, `%`/`format`/`join`,
  * method calls on tainted objects (`file.read()`) and known pass-through functions
  * (`base64.b64decode`, `io.BytesIO`, `json.loads`, `os.path.join`, ...). Validation stops it:
- * `int()`/`float()`, `os.path.basename`, `secure_filename`, parameters typed with a pydantic model,
- * `Literal`/`Enum`/numeric annotations, gradio choice and number components (`gr.Dropdown`,
+ * `int()`/`float()`, `os.path.basename`, `secure_filename`, `Literal`/`Enum`/numeric annotations,
+ * pydantic body fields whose declared type validates (a `str` field is still client text), gradio choice and number components (`gr.Dropdown`,
  * `gr.Radio`, `gr.Slider`, ...: gradio rejects values outside their choices), `gr.State` (kept on
  * the server), and an allow-list check (`if x not in ALLOWED: raise ...` before the use, or the
  * use inside `if x in ALLOWED:`). Subscripting never passes on the taint of the key:
