@@ -389,7 +389,7 @@ export class TaintTracker {
     };
   }
 
-  /** Types that validate what the client sends: numbers, booleans, Literal/Enum, pydantic models. */
+  /** Types that validate what the client sends: numbers, booleans, Literal, Enum and pattern-constrained strings. */
   private validatingType(annotation: Node, scope: Scope): boolean {
     const text = annotation.text.replace(/\s+/g, '');
     if (/^(int|float|bool|complex|datetime\.\w+|date|UUID|uuid\.UUID|PositiveInt|NonNegativeInt|conint\(.*\)|confloat\(.*\))$/.test(text)) return true;
