@@ -3,7 +3,7 @@ import { ensureImport, removeArgument, replaceNode } from '../edits';
 import type { Node } from '../parser';
 import { defineRule, member } from '../rule';
 import type { Fix } from '../types';
-import { anchor, argTruth, isDynamic, withTaint } from './helpers';
+import { SUBPROCESS_CALLS, anchor, argTruth, isDynamic, withTaint } from './helpers';
 import { llmOutputIn } from './llm-app-helpers';
 import { REF, SHELL_LINKS } from './links';
 
@@ -99,15 +99,7 @@ export default defineRule({
     },
   },
   triggers: ['subprocess'],
-  calls: [
-    'subprocess.run',
-    'subprocess.call',
-    'subprocess.check_call',
-    'subprocess.check_output',
-    'subprocess.Popen',
-    'subprocess.getoutput',
-    'subprocess.getstatusoutput',
-  ],
+  calls: SUBPROCESS_CALLS,
   check(call, ctx) {
     const fn = member(call.qname);
     const cmd = call.arg(0, fn.startsWith('get') ? 'cmd' : 'args');

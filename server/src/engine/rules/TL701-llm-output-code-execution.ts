@@ -4,7 +4,7 @@ import { defineRule, member, type RuleContext } from '../rule';
 import type { Scope } from '../scope';
 import { LLM_SOURCE_WORDS, type Taint } from '../taint';
 import { qualifiedName, truthiness, valueOf } from '../values';
-import { anchor } from './helpers';
+import { SUBPROCESS_CALLS, anchor } from './helpers';
 import { findTaint, isLlmOutput, resolveExpr, sourceInfo, sourceText } from './llm-app-helpers';
 
 /** Programs that run whatever code or package their later arguments name. */
@@ -124,13 +124,7 @@ export default defineRule({
     'builtins.compile',
     'os.system',
     'os.popen',
-    'subprocess.run',
-    'subprocess.call',
-    'subprocess.check_call',
-    'subprocess.check_output',
-    'subprocess.Popen',
-    'subprocess.getoutput',
-    'subprocess.getstatusoutput',
+    ...SUBPROCESS_CALLS,
     'asyncio.create_subprocess_shell',
     'asyncio.create_subprocess_exec',
   ],

@@ -98,3 +98,14 @@ export function withTaint(ctx: RuleContext, arg: Argument | undefined, report: R
     related: [...(report.related ?? []), { range: rangeOf(taint.source), message: `${TAINT_WORDS[taint.kind]} enters here` }],
   };
 }
+
+/** The subprocess functions that run a command (shared by the shell and LLM-output rules). */
+export const SUBPROCESS_CALLS: readonly string[] = [
+  'subprocess.run',
+  'subprocess.call',
+  'subprocess.check_call',
+  'subprocess.check_output',
+  'subprocess.Popen',
+  'subprocess.getoutput',
+  'subprocess.getstatusoutput',
+];
