@@ -356,7 +356,7 @@ describe('textual pre-check', () => {
       RULES.filter((r) => r.triggers.some((t) => text.includes(t)) && (!r.requires || r.requires.some((t) => text.includes(t)))).map((r) => r.meta.id);
     let seed = 7;
     const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < 2000; i++) {
       // Glue pieces of trigger words together so that words overlap and hide inside each other.
       let text = '';
       for (let j = 0, n = 1 + rand(6); j < n; j++) {

@@ -22,6 +22,8 @@ interface TriggerIndex {
   words: Set<string>;
   /** For each word, the other words it contains (`Unpickler` contains `pickle`). */
   inside: Map<string, string[]>;
+  /** For each word, the words that may start inside it and run past its end, with their offset. */
+  overlaps: Map<string, { offset: number; word: string }[]>;
   pattern: RegExp;
 }
 
@@ -35,8 +37,17 @@ function triggerIndex(rules: readonly Rule[]): TriggerIndex {
     const words = new Set(rules.flatMap((r) => [...r.triggers, ...(r.requires ?? [])]));
     const list = [...words].sort((a, b) => b.length - a.length);
     const inside = new Map(list.map((w) => [w, list.filter((x) => x !== w && w.includes(x))]));
+    const overlaps = new Map(
+      list.map((w) => {
+        const out: { offset: number; word: string }[] = [];
+        for (let k = 1; k < w.length; k++) {
+          for (const u of list) if (u.length > w.length - k && u.startsWith(w.slice(k))) out.push({ offset: k, word: u });
+        }
+        return [w, out];
+      }),
+    );
     const alternatives = list.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    index = { words, inside, pattern: new RegExp(alternatives.join('|') || '(?!)', 'g') };
+    index = { words, inside, overlaps, pattern: new RegExp(alternatives.join('|') || '(?!)', 'g') };
     triggerIndexes.set(key, index);
   }
   return index;
@@ -45,15 +56,19 @@ function triggerIndex(rules: readonly Rule[]): TriggerIndex {
 /** Every trigger word of `rules` that occurs in `text`, found in one pass (overlaps included). */
 function wordsIn(text: string, index: TriggerIndex): Set<string> {
   const found = new Set<string>();
+  const add = (w: string) => {
+    found.add(w);
+    for (const x of index.inside.get(w) ?? []) found.add(x);
+  };
   const re = index.pattern;
   re.lastIndex = 0;
   for (let m = re.exec(text); m; m = re.exec(text)) {
-    found.add(m[0]);
-    // Shorter words inside this match (`pickle` in `Unpickler`); words starting inside it are
-    // found because the search resumes one character after the match's start.
-    for (const w of index.inside.get(m[0]) ?? []) found.add(w);
+    const w = m[0];
+    // The longest word at this position, the words inside it (`pickle` in `Unpickler`), and words
+    // that start inside it but run past its end; scanning then resumes after it.
+    add(w);
+    for (const o of index.overlaps.get(w) ?? []) if (!found.has(o.word) && text.startsWith(o.word, m.index + o.offset)) add(o.word);
     if (found.size === index.words.size) break;
-    re.lastIndex = m.index + 1;
   }
   return found;
 }
