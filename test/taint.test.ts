@@ -487,3 +487,41 @@ describe('taint through tuple unpacking', () => {
     assert.equal(f.related[0]?.range.start.line, 5);
   });
 });
+
+describe('taint through helpers and guarded fields', () => {
+  it('follows LLM output returned by a helper defined in the same file', async () => {
+    const engine = await getEngine();
+    const text = [
+      'import subprocess',
+      'from openai import OpenAI',
+      'client = OpenAI()',
+      'def ask(q):',
+      '    resp = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": q}])',
+      '    return resp.choices[0].message.content',
+      'cmd = ask("one shell command please")',
+      'subprocess.run(cmd, shell=True)',
+      '',
+    ].join('\n');
+    assert.deepEqual(engine.analyze(text).findings.map((f) => `${f.range.start.line + 1}:${f.ruleId}`), ['8:TL701']);
+  });
+
+  it('treats an allow-list check on a body field like one on a plain name', async () => {
+    const engine = await getEngine();
+    const text = [
+      'from fastapi import FastAPI',
+      'from pydantic import BaseModel',
+      'app = FastAPI()',
+      'TEAMS = {"red", "blue"}',
+      'class Q(BaseModel):',
+      '    team: str',
+      '@app.post("/r")',
+      'def r(q: Q):',
+      '    open(f"/srv/{q.team}.md").read()',
+      '    if q.team not in TEAMS:',
+      '        raise ValueError(q.team)',
+      '    open(f"/srv/{q.team}.md").read()',
+      '',
+    ].join('\n');
+    assert.deepEqual(engine.analyze(text).findings.map((f) => `${f.range.start.line + 1}:${f.ruleId}`), ['9:TL901']);
+  });
+});

@@ -236,8 +236,9 @@ export class TaintTracker {
         if (t && object?.type === 'identifier' && SERVER_SIDE_REQUEST_PARTS.has(node.childForFieldName('attribute')?.text ?? '') && isRequestParameter(t.source, object.text)) {
           return undefined;
         }
-        if (t && object?.type === 'identifier' && t.kind === 'request') return this.pydanticField(object, node.childForFieldName('attribute')?.text ?? '', t);
-        return t;
+        const field = t && object?.type === 'identifier' && t.kind === 'request' ? this.pydanticField(object, node.childForFieldName('attribute')?.text ?? '', t) : t;
+        // `if body.team not in TEAMS: raise ...` guards `body.team` as it guards a plain name.
+        return field && isGuarded(node) ? undefined : field;
       }
       case 'subscript': {
         // The key does not flow: `ALLOWED_MODELS[name]` or `LABELS[i]` yields one of the container's
@@ -565,6 +566,16 @@ export class TaintTracker {
       if (attrSource) return attrSource;
     }
     if (this.isLlmCall(callee, scope, q)) return { kind: 'llm-output', source: node, label: 'an LLM completion' };
+    // A helper defined in this file that returns untrusted data (`def ask(q): ... return
+    // resp.choices[0].message.content`): its callers receive it. Parameters are not mapped to
+    // arguments, so only data the helper fetches itself flows out.
+    if (callee.type === 'identifier') {
+      const b = scope.lookup(callee.text, callee.startIndex);
+      if (b?.kind === 'def') {
+        const t = this.returnedTaint(b.node, depth);
+        if (t) return t;
+      }
+    }
     const args = node.childForFieldName('arguments');
     const argTaint = (): Taint | undefined => {
       for (const a of args?.namedChildren ?? []) {
@@ -596,6 +607,22 @@ export class TaintTracker {
           return fallback ? this.taintOf(fallback, scope, depth + 1) : undefined;
         }
       }
+    }
+    return undefined;
+  }
+
+  /** The taint of what a function of this file returns (its own return statements, not nested defs). */
+  private returnedTaint(fn: Node, depth: number): Taint | undefined {
+    const body = fn.childForFieldName('body');
+    if (!body) return undefined;
+    for (const ret of body.descendantsOfType('return_statement')) {
+      if (!ret) continue;
+      let owner = ret.parent;
+      while (owner && owner.type !== 'function_definition' && owner.type !== 'lambda') owner = owner.parent;
+      if (!owner?.equals(fn)) continue;
+      const value = ret.namedChild(0);
+      const t = value ? this.taintOf(value, this.scopeOfNode(value), depth + 1) : undefined;
+      if (t) return t;
     }
     return undefined;
   }
