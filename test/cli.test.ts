@@ -334,6 +334,25 @@ describe('file discovery', () => {
 // Files that cannot be scanned
 // ---------------------------------------------------------------------------------------------
 
+describe('parallel scan', () => {
+  it('gives the same report with worker threads as on one thread, and rejects a bad --jobs', () => {
+    const files: Record<string, string | Buffer> = { 'bin.py': Buffer.from([0, 1, 2]) };
+    for (let i = 0; i < 12; i++) files[`pkg/m${i}.py`] = i % 3 === 0 ? PICKLE : i % 3 === 1 ? TORCH : CLEAN;
+    const dir = project(files);
+    const one = scanJson(dir, '--jobs', '1');
+    const two = scanJson(dir, '--jobs', '2');
+    assert.equal(two.run.status, one.run.status);
+    assert.deepEqual(two.report.findings, one.report.findings);
+    assert.deepEqual(two.report.errors, one.report.errors);
+    assert.equal(one.report.findings.length, 8);
+    for (const bad of ['0', 'two', '1.5']) {
+      const r = cli(dir, 'scan', '--jobs', bad);
+      assert.equal(r.status, 2, bad);
+      assert.match(r.stderr, /invalid value .* for --jobs/);
+    }
+  });
+});
+
 describe('Jupyter notebooks', () => {
   const NOTEBOOK = JSON.stringify(
     {

@@ -35,6 +35,8 @@ Options:
                                    matches paths relative to the current directory
       --docs-base-url <url>        SARIF: link rule help to <url>/<ID>.md instead of the
                                    bundled docs
+  -j, --jobs <n>                   worker threads to scan with (default: the number of cores,
+                                   used from 48 files on); 1 scans on one thread
   -q, --quiet                      no summary and no notices (errors are still printed)
   -h, --help                       show this help
 

@@ -13,6 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { isMainThread } from 'node:worker_threads';
 import { SEVERITIES, enabledRules, getRule, type AnalysisOptions, type Severity } from '../engine';
 import { listValues, oneOf, parseArgs, single, UsageError, type OptionSpec, type ParsedArgs } from './args';
 import { formatJson } from './format-json';
@@ -45,6 +46,7 @@ const SCAN_OPTIONS: readonly OptionSpec[] = [
   { name: 'exclude', takesValue: true, repeatable: true },
   { name: 'docs-base-url', takesValue: true },
   { name: 'quiet', short: 'q' },
+  { name: 'jobs', short: 'j', takesValue: true },
 ];
 
 function out(text: string): void {
@@ -95,6 +97,9 @@ async function scanCommand(argv: readonly string[]): Promise<number> {
   const output = single(args, 'output');
   if (output === '') throw new UsageError('option --output needs a file name');
   const quiet = args.flags.has('quiet');
+  const jobsText = single(args, 'jobs');
+  const jobs = jobsText === undefined ? undefined : Number(jobsText);
+  if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)) throw new UsageError(`invalid value '${jobsText}' for --jobs (a whole number from 1 to 64)`);
   const analysis: AnalysisOptions = {
     selectedRules: selected,
     disabledRules: ignored,
@@ -116,7 +121,7 @@ async function scanCommand(argv: readonly string[]): Promise<number> {
   const onResult = (r: FileResult): void => {
     if (r.outcome.kind === 'error' || r.outcome.kind === 'skipped') notify({ file: r.file.display, kind: r.outcome.kind, message: r.outcome.message });
   };
-  const results = await scanFiles(files, { analysis }, onResult);
+  const results = await scanFiles(files, { analysis, jobs, explicitJobs: jobs !== undefined }, onResult);
   const scan: ScanReport = {
     version: TOOL_VERSION,
     results,
@@ -258,7 +263,8 @@ function fail(e: unknown): number {
   return EXIT_ERROR;
 }
 
-if (require.main === module) {
+// Worker threads of a parallel scan load this same bundle: only the main thread runs the CLI.
+if (require.main === module && isMainThread) {
   // A closed pipe (`threatlens scan | head`) is not an error worth a stack trace.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? EXIT_OK);

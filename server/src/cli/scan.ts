@@ -1,8 +1,10 @@
 /**
  * Reads and analyses files. `scanFile` handles one file and returns plain, serialisable data, so a
- * worker pool can later run it in worker threads; `scanFiles` is the (for now sequential) driver.
+ * worker thread can run it; `scanFiles` drives one thread or a pool of worker threads.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { TextDecoder } from 'node:util';
 import { Engine, NotebookError, lineStarts, type AnalysisOptions, type AnalysisResult, type Finding, type NotebookProgram } from '../engine';
 import { describeFsError, type SourceFile } from './walk';
@@ -136,21 +138,86 @@ export function scanFile(engine: Engine, file: SourceFile, options: ScanOptions)
   };
 }
 
+/** Below this many files a scan stays on one thread unless `jobs` is given explicitly. */
+const WORKER_THRESHOLD = 48;
+
+/** Work-pool size by default: the machine's cores, at most 8. */
+export function defaultJobs(): number {
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(8, cores));
+}
+
+interface WorkerRequest {
+  index: number;
+  file: SourceFile;
+}
+
+interface WorkerReply {
+  index: number;
+  result: FileResult;
+}
+
 /**
- * Scans `files` in order and returns one result per file, in the same order. The engine (parser and
- * grammar) is created once per process.
+ * Scans `files` and returns one result per file, in the same order; `onResult` also sees them in
+ * that order. With `jobs > 1` (and enough files, or `jobs` chosen explicitly) the files are shared
+ * among worker threads, each with its own engine; otherwise the engine is created once, here.
  */
 export async function scanFiles(
   files: readonly SourceFile[],
-  options: ScanOptions,
+  options: ScanOptions & { jobs?: number; explicitJobs?: boolean },
   onResult?: (result: FileResult) => void,
 ): Promise<FileResult[]> {
-  const engine = await Engine.create();
-  const results: FileResult[] = [];
-  for (const file of files) {
-    const result = scanFile(engine, file, options);
-    onResult?.(result);
-    results.push(result);
+  const jobs = Math.min(options.jobs ?? defaultJobs(), files.length);
+  const useWorkers = jobs > 1 && (options.explicitJobs || files.length >= WORKER_THRESHOLD) && isMainThread;
+  if (!useWorkers) {
+    const engine = await Engine.create();
+    const results: FileResult[] = [];
+    for (const file of files) {
+      const result = scanFile(engine, file, options);
+      onResult?.(result);
+      results.push(result);
+    }
+    return results;
   }
-  return results;
+  const results: (FileResult | undefined)[] = new Array(files.length);
+  let next = 0;
+  let flushed = 0;
+  const flush = () => {
+    while (flushed < files.length && results[flushed]) onResult?.(results[flushed++]!);
+  };
+  const scanOptions: ScanOptions = { analysis: options.analysis, maxFileBytes: options.maxFileBytes };
+  await Promise.all(
+    Array.from({ length: jobs }, () => {
+      const worker = new Worker(__filename, { workerData: { threatlensScanWorker: scanOptions } });
+      return new Promise<void>((resolve, reject) => {
+        const feed = () => {
+          if (next >= files.length) {
+            void worker.terminate().then(() => resolve());
+            return;
+          }
+          const index = next++;
+          worker.postMessage({ index, file: files[index] } satisfies WorkerRequest);
+        };
+        worker.on('message', (reply: WorkerReply) => {
+          results[reply.index] = reply.result;
+          flush();
+          feed();
+        });
+        worker.on('error', reject);
+        worker.on('online', feed);
+      });
+    }),
+  );
+  return results as FileResult[];
 }
+
+/** Worker side: one engine per thread, then scan whatever file the main thread sends. */
+async function runScanWorker(options: ScanOptions): Promise<void> {
+  const engine = await Engine.create();
+  parentPort!.on('message', (req: WorkerRequest) => {
+    parentPort!.postMessage({ index: req.index, result: scanFile(engine, req.file, options) } satisfies WorkerReply);
+  });
+}
+
+const workerOptions = !isMainThread ? (workerData as { threatlensScanWorker?: ScanOptions } | undefined)?.threatlensScanWorker : undefined;
+if (workerOptions) void runScanWorker(workerOptions);
