@@ -31,6 +31,9 @@ const SERVER_SIDE = new Set(['ssl.Purpose.CLIENT_AUTH', 'ssl.PROTOCOL_TLS_SERVER
 
 /** Is `object` a client SSL context, or something this rule cannot place (a parameter, an attribute)? */
 function maybeContext(object: Node, scope: Scope): boolean {
+  // `self.check_hostname = False` in a class body's method sets the class's own default (a wrapper
+  // that mimics SSLContext), not a context someone configured.
+  if (object.type === 'identifier' && object.text === 'self') return false;
   const origin = originOf(object, scope);
   if (origin) {
     if (!CONTEXT_FACTORIES.has(origin.qname)) return false;
