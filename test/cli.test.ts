@@ -273,6 +273,16 @@ describe('file discovery', () => {
     assert.deepEqual(filesOf(report), ['src/new.py']);
   });
 
+  it('scans a folder named on the command line even when a .gitignore above it ignores it, with a note', () => {
+    const dir = project({ '.git/HEAD': 'ref: refs/heads/main\n', '.gitignore': '/vendor/\n', 'vendor/lib/a.py': PICKLE });
+    const whole = scanJson(dir);
+    assert.deepEqual(filesOf(whole.report), [], 'the ignored folder is skipped when scanning the repository');
+    const named = cli(dir, 'scan', 'vendor/lib', '--format', 'json');
+    assert.equal(named.status, 1, named.stderr);
+    assert.match(named.stderr, /vendor\/lib: note: a \.gitignore above this folder ignores it/);
+    assert.equal((JSON.parse(named.stdout) as { findings: unknown[] }).findings.length, 1);
+  });
+
   it('scans a file named on the command line whatever its name, even when ignored', () => {
     const dir = project({ '.gitignore': 'tool\n', tool: PICKLE, 'x.txt': TORCH });
     const { run, report } = scanJson(dir, 'tool', 'x.txt');

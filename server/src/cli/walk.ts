@@ -279,7 +279,17 @@ export function collectFiles(paths: readonly string[], options: WalkOptions): Wa
         }
       }
     };
-    walk(abs, real, ancestorLayers(abs));
+    let layers = ancestorLayers(abs);
+    if (layers.length > 0 && ignoredBy(layers, abs, true)) {
+      // Named on the command line: scan it, as git-ignored files named explicitly are scanned.
+      notices.push({
+        file: displayPath(abs, cwd),
+        kind: 'skipped',
+        message: 'a .gitignore above this folder ignores it; scanning it because it was named, without the ignore files above it',
+      });
+      layers = [];
+    }
+    walk(abs, real, layers);
   }
   return { files, notices };
 }
