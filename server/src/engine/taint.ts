@@ -21,7 +21,7 @@
  */
 import type { Node } from './parser';
 import { scopeAt, type Scope, type ScopeIndex } from './scope';
-import { qualifiedName, valueOf } from './values';
+import { qualifiedName, valueOf, withItemValue } from './values';
 
 export type TaintKind = 'request' | 'upload' | 'user-input' | 'ui-input' | 'llm-output';
 
@@ -336,13 +336,9 @@ export class TaintTracker {
       const right = outer.childForFieldName('right');
       return right ? this.taintOf(right, this.scopeOfNode(outer), depth + 1) : undefined;
     }
-    const target = parent?.type === 'as_pattern_target' ? parent.parent : undefined;
-    if (target?.type === 'as_pattern' && target.parent?.type === 'with_item') {
-      // `with io.BytesIO(data) as buf:` holds what the expression holds.
-      const value = target.namedChild(0);
-      const scope = this.scopeOfNode(target) ?? this.index.module;
-      return value ? this.taintOf(value, scope, depth + 1) : undefined;
-    }
+    // `with io.BytesIO(data) as buf:` holds what the expression holds.
+    const withValue = withItemValue(bound);
+    if (withValue) return this.taintOf(withValue, this.scopeOfNode(withValue), depth + 1);
     return this.parameter(bound);
   }
 
@@ -734,7 +730,8 @@ function membership(cond: Node, name: string, negated: boolean): boolean {
   return false;
 }
 
-function exits(block: Node): boolean {
+/** True when a block always leaves: return, raise, continue, break, `abort(...)` or `exit(...)`. */
+export function exits(block: Node): boolean {
   const last = block.namedChildren.filter((x): x is Node => x !== null && x.type !== 'comment').pop();
   if (!last) return false;
   if (last.type === 'return_statement' || last.type === 'raise_statement' || last.type === 'continue_statement' || last.type === 'break_statement') return true;

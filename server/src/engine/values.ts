@@ -23,7 +23,8 @@ export type Value =
 const UNKNOWN: Value = { kind: 'unknown' };
 const MAX_DEPTH = 12;
 
-function unwrap(node: Node): Node {
+/** The expression inside any number of parentheses. */
+export function unwrap(node: Node): Node {
   let n = node;
   while (n.type === 'parenthesized_expression' && n.namedChildCount === 1) {
     const inner = n.namedChild(0);
@@ -198,4 +199,14 @@ export function truthiness(v: Value): boolean | undefined {
 /** A value fixed in the source text (no input can change it). */
 export function isConstant(v: Value): boolean {
   return v.kind === 'bool' || v.kind === 'none' || v.kind === 'number' || v.kind === 'string';
+}
+
+/** For a name bound by `with <value> as <name>`, the `<value>` expression (parenthesised targets too). */
+export function withItemValue(name: Node): Node | undefined {
+  let target = name.parent;
+  while (target?.type === 'parenthesized_expression') target = target.parent;
+  if (target?.type !== 'as_pattern_target') return undefined;
+  const pattern = target.parent;
+  if (pattern?.type !== 'as_pattern' || pattern.parent?.type !== 'with_item') return undefined;
+  return pattern.namedChild(0) ?? undefined;
 }

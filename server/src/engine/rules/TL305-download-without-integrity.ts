@@ -3,7 +3,7 @@ import type { Node } from '../parser';
 import { defineRule, member, rangeOf } from '../rule';
 import type { Scope } from '../scope';
 import type { RelatedInfo, Severity } from '../types';
-import { qualifiedName, truthiness, valueOf } from '../values';
+import { qualifiedName, truthiness, unwrap, valueOf } from '../values';
 import { anchor } from './helpers';
 import { REF } from './links';
 import { HF_DOCS } from './TL301-hf-trust-remote-code';
@@ -72,12 +72,6 @@ const ANY_SUFFIX = /\.[A-Za-z0-9]{1,8}$/;
 
 // ---------------------------------------------------------------------------------------------
 // Literal parts of paths and URLs
-
-function unwrap(node: Node): Node {
-  let n = node;
-  while (n.type === 'parenthesized_expression' && n.namedChild(0)) n = n.namedChild(0)!;
-  return n;
-}
 
 function calleeQname(call: Node, scope: Scope): string | undefined {
   const fn = call.childForFieldName('function');

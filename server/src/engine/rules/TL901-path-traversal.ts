@@ -5,9 +5,9 @@ import { calleeText, defineRule, type RuleContext } from '../rule';
 import type { Scope } from '../scope';
 import { TAINT_SOURCE_WORDS, type Taint } from '../taint';
 import type { Fix } from '../types';
-import { qualifiedName } from '../values';
+import { qualifiedName, withItemValue } from '../values';
 import { anchor } from './helpers';
-import { isCheckedBefore, methodCall, namesOf, reportTainted, untrusted, untrustedArg, withValue, type CheckMatcher } from './untrusted-input-helpers';
+import { isCheckedBefore, methodCall, namesOf, reportTainted, untrusted, untrustedArg, type CheckMatcher } from './untrusted-input-helpers';
 
 /** Functions taking a path, with the parameters (position, keyword) that are paths. */
 type Params = readonly (readonly [number, string])[];
@@ -85,7 +85,7 @@ function isFileLike(node: Node, scope: Scope, depth = 0): boolean {
       const binding = scope.lookup(node.text, node.startIndex);
       if (binding?.kind === 'assign') return isFileLike(binding.value, binding.scope, depth + 1);
       if (binding?.kind !== 'opaque' || !binding.node) return false;
-      const value = withValue(binding.node);
+      const value = withItemValue(binding.node);
       if (value) return isFileLike(value, scope, depth + 1);
       const loop = binding.node.parent;
       if (loop?.type === 'for_statement' && loop.childForFieldName('left')?.equals(binding.node)) {

@@ -16,7 +16,7 @@
 import type { CallSite } from '../call';
 import type { Node } from '../parser';
 import type { Scope } from '../scope';
-import { qualifiedName } from '../values';
+import { qualifiedName, unwrap, withItemValue } from '../values';
 
 const MAX_DEPTH = 8;
 
@@ -27,12 +27,6 @@ export const LOCAL_CLASS = 'local:';
 const RETURNS_SELF: Record<string, readonly string[]> = {
   queue: ['gradio.'],
 };
-
-function unwrap(node: Node): Node {
-  let n = node;
-  while (n.type === 'parenthesized_expression' && n.namedChildCount === 1 && n.namedChild(0)) n = n.namedChild(0)!;
-  return n;
-}
 
 /** Where an object was built: the callee's canonical name, and the call with its scope. */
 export interface Origin {
@@ -58,7 +52,7 @@ export function originOf(node: Node, scope: Scope, depth = 0): Origin | undefine
       if (!binding) return undefined;
       if (binding.kind === 'assign') return originOf(binding.value, binding.scope, depth + 1);
       if (binding.kind === 'opaque' && binding.node) {
-        const value = withTargetValue(binding.node);
+        const value = withItemValue(binding.node);
         return value ? originOf(value, scope, depth + 1) : undefined;
       }
       return undefined;
@@ -92,16 +86,6 @@ function callResult(call: Node, scope: Scope, depth: number): Origin | undefined
   return undefined;
 }
 
-/** `with <value> as name`: the value, when `name` (an identifier) is the whole target. */
-function withTargetValue(name: Node): Node | undefined {
-  let target = name.parent;
-  while (target?.type === 'parenthesized_expression') target = target.parent;
-  if (target?.type !== 'as_pattern_target') return undefined;
-  const pattern = target.parent;
-  if (pattern?.type !== 'as_pattern' || pattern.parent?.type !== 'with_item') return undefined;
-  return pattern.namedChild(0) ?? undefined;
-}
-
 /** Statements of a block, without descending into nested functions or classes. */
 function* statements(block: Node): Generator<Node> {
   for (const child of block.namedChildren) {
@@ -124,7 +108,7 @@ function localValues(body: Node, name: string): Node[] {
     if (stmt.type === 'with_statement') {
       for (const alias of stmt.descendantsOfType('as_pattern_target')) {
         const target = alias?.namedChild(0);
-        const value = target?.type === 'identifier' && target.text === name ? withTargetValue(target) : undefined;
+        const value = target?.type === 'identifier' && target.text === name ? withItemValue(target) : undefined;
         if (value) out.push(value);
       }
       continue;

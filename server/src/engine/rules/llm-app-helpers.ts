@@ -5,7 +5,7 @@ import { rangeOf, type RuleContext } from '../rule';
 import type { Scope } from '../scope';
 import type { Taint, TaintKind } from '../taint';
 import type { RelatedInfo } from '../types';
-import { qualifiedName, valueOf } from '../values';
+import { qualifiedName, unwrap, valueOf } from '../values';
 
 /** Python packages whose clients, chains and message classes the rules recognise. */
 export const LLM_PACKAGES = [
@@ -52,12 +52,6 @@ export function sourceInfo(taint: Taint): RelatedInfo {
 /** "`input()` (line 12)" for messages. */
 export function sourceText(taint: Taint): string {
   return `${taint.label} (line ${taint.source.startPosition.row + 1})`;
-}
-
-function unwrap(node: Node): Node {
-  let n = node;
-  while (n.type === 'parenthesized_expression' && n.namedChildCount === 1 && n.namedChild(0)) n = n.namedChild(0)!;
-  return n;
 }
 
 /**

@@ -6,9 +6,9 @@ import type { Argument } from '../call';
 import type { Node } from '../parser';
 import { rangeOf, type RuleContext } from '../rule';
 import type { Scope } from '../scope';
-import type { Taint, TaintKind } from '../taint';
+import { exits, type Taint, type TaintKind } from '../taint';
 import type { Fix, Severity } from '../types';
-import { qualifiedName } from '../values';
+import { qualifiedName, withItemValue } from '../values';
 
 /**
  * Untrusted data reaching `node`, from a client, an upload, a UI widget or the console. LLM output
@@ -70,13 +70,6 @@ function unwrap(node: Node): Node {
   return n;
 }
 
-/** `with <value> as name`: the value, when `name` is bound by a with item. */
-export function withValue(bound: Node): Node | undefined {
-  const target = bound.parent?.type === 'as_pattern_target' ? bound.parent.parent : undefined;
-  if (target?.type !== 'as_pattern' || target.parent?.type !== 'with_item') return undefined;
-  return target.namedChild(0) ?? undefined;
-}
-
 /**
  * The library an object comes from: the canonical name of the call at the root of the chain that
  * built it (`sqlite3.connect(db).cursor()` → `sqlite3.connect`, `requests.Session()` →
@@ -91,7 +84,7 @@ export function originOf(node: Node, scope: Scope, depth = 0): string | undefine
       const binding = scope.lookup(n.text, n.startIndex);
       if (binding?.kind === 'assign') return originOf(binding.value, binding.scope, depth + 1);
       if (binding?.kind === 'opaque' && binding.node) {
-        const value = withValue(binding.node);
+        const value = withItemValue(binding.node);
         return value ? originOf(value, scope, depth + 1) : undefined;
       }
       if (binding?.kind === 'import') return binding.qname;
@@ -202,18 +195,6 @@ function find(cond: Node, negated: boolean, visit: (n: Node, negated: boolean) =
     if (ops.includes('not in') || ops.includes('!=')) return visit(n, !negated);
   }
   return visit(n, negated);
-}
-
-function exits(block: Node): boolean {
-  const last = block.namedChildren.filter((x): x is Node => x !== null && x.type !== 'comment').pop();
-  if (!last) return false;
-  if (['return_statement', 'raise_statement', 'continue_statement', 'break_statement'].includes(last.type)) return true;
-  if (last.type === 'expression_statement') {
-    const call = last.namedChild(0);
-    const fn = call?.type === 'call' ? call.childForFieldName('function')?.text : undefined;
-    return !!fn && /(^|\.)(abort|exit)$/.test(fn);
-  }
-  return false;
 }
 
 /**
