@@ -393,10 +393,11 @@ describe('Jupyter notebooks', () => {
     assert.match(text.stderr, /nb\/broken\.ipynb: error: cannot read notebook: not a valid notebook \(JSON error/);
     assert.match(text.stderr, /nb\/r\.ipynb: error: cannot read notebook: not a Python notebook \(language: R\)/);
     const { report } = scanJson(dir, 'nb');
-    assert.equal(report.findings.length, 1, 'outputs are never read as code');
-    const f = report.findings[0] as unknown as { cell: number; range: { start: { line: number } } };
-    assert.equal(f.cell, 3);
-    assert.equal(f.range.start.line, 2);
+    // The unpinned `!pip install torch` of cell 2 and the torch.load of cell 3; outputs are never read as code.
+    const found = (report.findings as unknown as { ruleId: string; cell: number; range: { start: { line: number; column: number } } }[]).map(
+      (f) => `${f.ruleId} cell ${f.cell} ${f.range.start.line}:${f.range.start.column}`,
+    );
+    assert.deepEqual(found, ['TL001 cell 2 1:14', 'TL108 cell 3 2:5']);
   });
 
   it('places notebook results on the .ipynb line in SARIF', () => {
@@ -404,10 +405,12 @@ describe('Jupyter notebooks', () => {
     const log = JSON.parse(cli(dir, 'scan', '--format', 'sarif').stdout) as {
       runs: { results: { message: { text: string }; locations: { physicalLocation: { region?: { startLine: number } } }[] }[] }[];
     };
-    const [result] = log.runs[0].results;
-    const line = NOTEBOOK.split('\n')[result.locations[0].physicalLocation.region!.startLine - 1];
-    assert.match(line, /torch\.load/);
-    assert.match(result.message.text, /^Cell 3, line 2: /);
+    const [pip, load] = log.runs[0].results;
+    const fileLine = (r: typeof pip) => NOTEBOOK.split('\n')[r.locations[0].physicalLocation.region!.startLine - 1];
+    assert.match(fileLine(pip), /!pip install torch/);
+    assert.match(pip.message.text, /^Cell 2, line 1: /);
+    assert.match(fileLine(load), /torch\.load/);
+    assert.match(load.message.text, /^Cell 3, line 2: /);
   });
 });
 

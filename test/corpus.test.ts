@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RULES, RULE_FAMILIES, notebookProgram, type Engine } from '../server/src/engine';
+import { RULES, RULE_FAMILIES, manifestKindOf, notebookProgram, type Engine, type Finding } from '../server/src/engine';
 import { CORPUS, expectations, getEngine, walk } from './helpers';
 
 interface Tally {
@@ -18,12 +18,41 @@ interface Tally {
 }
 
 const tallies = new Map<string, Tally>(RULES.map((r) => [r.meta.id, { tp: 0, fn: 0, fp: 0 }]));
-const files = walk(CORPUS, ['.py', '.ipynb']);
+/** Python files, notebooks and dependency manifests (requirements*.txt, pyproject.toml...). */
+const files = walk(CORPUS, ['']).filter((f) => /\.(py|ipynb)$/.test(f) || manifestKindOf(path.basename(f)) !== undefined);
 
-/** The Python text of a corpus file (a notebook's code cells, magics blanked). */
+/** The text the expectations are read from (a notebook's code cells as one program). */
 function source(file: string): string {
   const raw = fs.readFileSync(file, 'utf8');
   return file.endsWith('.ipynb') ? notebookProgram(raw).text : raw;
+}
+
+/**
+ * Findings of a corpus file, with lines of `source(file)`: notebooks as their cells' program,
+ * manifests (with their folder's other files, for lock files), setup.py as Python and manifest.
+ */
+function findingsOf(engine: Engine, file: string): Finding[] {
+  const raw = fs.readFileSync(file, 'utf8');
+  const name = path.basename(file);
+  if (file.endsWith('.ipynb')) {
+    const r = engine.analyzeNotebook(raw);
+    return r.findings.map((f) => {
+      const cell = r.program.cells.find((c) => c.number === f.cell)!;
+      const line = f.range.start.line + cell.startLine;
+      return { ...f, range: { start: { ...f.range.start, line }, end: { ...f.range.end, line } } };
+    });
+  }
+  const kind = manifestKindOf(name);
+  const siblings = fs.readdirSync(path.dirname(file));
+  if (kind && kind !== 'setup-py') return engine.analyzeManifest(name, raw, { siblings }).findings;
+  const python = engine.analyze(raw).findings;
+  return kind === 'setup-py' ? [...python, ...engine.analyzeManifest(name, raw, { siblings }).findings] : python;
+}
+
+/** `# expect:` ids of a fixture file, or of every file under a fixture folder. */
+function expectedIds(target: string): string[] {
+  if (fs.statSync(target).isDirectory()) return fs.readdirSync(target).flatMap((n) => expectedIds(path.join(target, n)));
+  return [...expectations(fs.readFileSync(target, 'utf8')).values()].flat();
 }
 
 describe('annotated fixture corpus', () => {
@@ -40,7 +69,7 @@ describe('annotated fixture corpus', () => {
       const text = source(file);
       const expected = expectations(text);
       const found = new Map<number, string[]>();
-      for (const f of engine.analyze(text).findings) {
+      for (const f of findingsOf(engine, file)) {
         const list = found.get(f.range.start.line) ?? [];
         list.push(f.ruleId);
         found.set(f.range.start.line, list);
@@ -78,13 +107,10 @@ describe('annotated fixture corpus', () => {
       const positives = names.filter((n) => n.startsWith('positive'));
       const negatives = names.filter((n) => n.startsWith('negative'));
       assert.ok(positives.length > 0 && negatives.length > 0, `${rule.meta.id} needs positive and negative files`);
-      const flagged = positives.reduce(
-        (n, p) => n + [...expectations(fs.readFileSync(path.join(dir, p), 'utf8')).values()].flat().filter((id) => id === rule.meta.id).length,
-        0,
-      );
+      const flagged = positives.reduce((n, p) => n + expectedIds(path.join(dir, p)).filter((id) => id === rule.meta.id).length, 0);
       assert.ok(flagged >= 3, `${rule.meta.id} positive fixtures flag only ${flagged} lines`);
       for (const n of negatives) {
-        assert.equal(expectations(fs.readFileSync(path.join(dir, n), 'utf8')).size, 0, `${rule.meta.id}/${n} must have no expectations`);
+        assert.deepEqual(expectedIds(path.join(dir, n)), [], `${rule.meta.id}/${n} must have no expectations`);
       }
     }
   });

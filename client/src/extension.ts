@@ -14,6 +14,7 @@ import {
 } from 'vscode-languageclient/node';
 import {
   Commands,
+  InternalCommands,
   RULE_DOC_REQUEST,
   RULE_DOC_SCHEME,
   RULES_REQUEST,
@@ -21,6 +22,8 @@ import {
   STATUS_NOTIFICATION,
   type RuleDocParams,
   type RuleDocResult,
+  type ApplySnippetArgs,
+  type InitializationOptions,
   type RulesResult,
   type StatusParams,
 } from '../../server/src/protocol';
@@ -32,6 +35,16 @@ import {
  * the notebook filter, whatever the cell URI's scheme is). Schemes that show other versions of a
  * file (git:, output:, diff views) are left out on purpose.
  */
+const MANIFEST_PATTERNS = [
+  '**/*requirements*.{txt,in}',
+  '**/requirements/*.{txt,in}',
+  '**/*constraints*.txt',
+  '**/pyproject.toml',
+  '**/setup.cfg',
+  '**/Pipfile',
+  '**/environment*.{yml,yaml}',
+];
+
 const DOCUMENT_SELECTOR: LanguageClientOptions['documentSelector'] = [
   { scheme: 'file', language: 'python' },
   { scheme: 'untitled', language: 'python' },
@@ -39,6 +52,8 @@ const DOCUMENT_SELECTOR: LanguageClientOptions['documentSelector'] = [
   { scheme: 'vscode-vfs', language: 'python' },
   { scheme: 'vscode-notebook-cell', language: 'python' },
   { notebook: '*', language: 'python' },
+  // Dependency manifests, whatever language the editor gives them (plaintext, pip-requirements, toml, ini, yaml).
+  ...MANIFEST_PATTERNS.map((pattern) => ({ scheme: 'file', pattern })),
 ];
 
 let client: LanguageClient | undefined;
@@ -55,6 +70,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   context.subscriptions.push(
     vscode.commands.registerCommand(Commands.showRuleDoc, (id?: unknown) => showRuleDoc(docs, id)),
+    vscode.commands.registerCommand(InternalCommands.applySnippet, (args: ApplySnippetArgs) => applySnippet(args)),
     vscode.commands.registerCommand(Commands.restartServer, async () => {
       if (!client) return;
       status.set({ state: 'analyzing', message: 'Restarting the server…' });
@@ -80,6 +96,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     synchronize: { configurationSection: SETTINGS_SECTION },
     outputChannel: output,
     diagnosticCollectionName: 'threatlens',
+    initializationOptions: { snippets: true, cacheDir: vscode.Uri.joinPath(context.globalStorageUri, 'osv').fsPath } satisfies InitializationOptions,
   };
 
   client = new LanguageClient('threatlens', 'ThreatLens', serverOptions, clientOptions);
@@ -98,6 +115,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     status.set({ state: 'error', message: `The server did not start: ${errorMessage(err)}` });
     output.appendLine(`ThreatLens server failed to start: ${errorMessage(err)}`);
   }
+}
+
+/** Inserts a fix with placeholders (a commit id, a version) as a snippet the user completes. */
+async function applySnippet(args: ApplySnippetArgs): Promise<void> {
+  const uri = vscode.Uri.parse(args.uri);
+  const editor = await vscode.window.showTextDocument(uri, { preserveFocus: false });
+  if (editor.document.version !== args.version) {
+    void vscode.window.showWarningMessage('ThreatLens: the file changed since this fix was offered; run the quick fix again.');
+    return;
+  }
+  const range = new vscode.Range(args.range.start.line, args.range.start.character, args.range.end.line, args.range.end.character);
+  await editor.insertSnippet(new vscode.SnippetString(args.snippet), range);
 }
 
 export async function deactivate(): Promise<void> {

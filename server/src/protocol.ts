@@ -34,6 +34,10 @@ export interface ThreatLensSettings {
   honorNosec: boolean;
   /** `threatlens.timeBudgetMs`: stop analysing one document after this many milliseconds. */
   timeBudgetMs: number;
+  advisories: {
+    /** `threatlens.advisories.online`: also ask the OSV API about pinned versions (off by default). */
+    online: boolean;
+  };
 }
 
 /** The section name under which the settings live (`workspace.getConfiguration(SETTINGS_SECTION)`). */
@@ -49,6 +53,9 @@ export const DEFAULT_SETTINGS: ThreatLensSettings = {
   exclude: ['**/.venv/**', '**/venv/**', '**/site-packages/**', '**/node_modules/**', '**/.git/**'],
   honorNosec: true,
   timeBudgetMs: 2000,
+  advisories: {
+    online: false,
+  },
 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -77,6 +84,7 @@ export function resolveSettings(raw: unknown): ThreatLensSettings {
     }
   }
   const budget = r.timeBudgetMs;
+  const advisories = isRecord(r.advisories) ? r.advisories : {};
   return {
     enable: typeof r.enable === 'boolean' ? r.enable : d.enable,
     run: r.run === 'onType' || r.run === 'onSave' ? r.run : d.run,
@@ -87,6 +95,9 @@ export function resolveSettings(raw: unknown): ThreatLensSettings {
     exclude: stringArray(r.exclude, d.exclude),
     honorNosec: typeof r.honorNosec === 'boolean' ? r.honorNosec : d.honorNosec,
     timeBudgetMs: typeof budget === 'number' && Number.isFinite(budget) && budget > 0 ? budget : d.timeBudgetMs,
+    advisories: {
+      online: typeof advisories.online === 'boolean' ? advisories.online : d.advisories.online,
+    },
   };
 }
 
@@ -140,6 +151,30 @@ export const Commands = {
   showRuleDoc: 'threatlens.showRuleDoc',
   restartServer: 'threatlens.restartServer',
 } as const;
+
+/**
+ * Commands the server puts into code actions but that are not shown in the command palette.
+ * `applySnippet` arguments: `{ uri, version, range, snippet }` (a fix with placeholders to fill in).
+ */
+export const InternalCommands = {
+  applySnippet: 'threatlens.applySnippet',
+} as const;
+
+export interface ApplySnippetArgs {
+  uri: string;
+  version: number;
+  range: { start: { line: number; character: number }; end: { line: number; character: number } };
+  snippet: string;
+}
+
+/**
+ * `initializationOptions` the ThreatLens client sends: `snippets` when it can run
+ * `threatlens.applySnippet`, `cacheDir` for the online advisory cache.
+ */
+export interface InitializationOptions {
+  snippets?: boolean;
+  cacheDir?: string;
+}
 
 /** URI scheme of the read-only virtual documents that hold rule docs: `threatlens-doc:/TL001.md`. */
 export const RULE_DOC_SCHEME = 'threatlens-doc';

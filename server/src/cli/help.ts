@@ -17,10 +17,12 @@ Run 'threatlens help scan' for the scan options.
 
 export const SCAN_HELP = `Usage: threatlens scan [options] [paths...]
 
-Scans Python files. Folders are walked for *.py files, honouring .gitignore and
-.threatlensignore files and skipping .git, .venv, venv, site-packages,
-node_modules, __pycache__, .tox, .mypy_cache and .ipynb_checkpoints. A file
-named on the command line is always scanned, whatever its name.
+Scans Python files, notebooks and dependency manifests. Folders are walked for *.py
+and *.ipynb files and for requirements*.txt/.in, constraints*.txt, pyproject.toml,
+setup.cfg, Pipfile and environment*.yml, honouring .gitignore and .threatlensignore
+files and skipping .git, .venv, venv, site-packages, node_modules, __pycache__, .tox,
+.mypy_cache and .ipynb_checkpoints. A file named on the command line is always
+scanned, whatever its name (as a manifest when its name is one, else as Python).
 
 Options:
   -f, --format <text|json|sarif>   report format (default: text)
@@ -35,6 +37,10 @@ Options:
                                    matches paths relative to the current directory
       --docs-base-url <url>        SARIF: link rule help to <url>/<ID>.md instead of the
                                    bundled docs
+      --online                     also look pinned versions up in OSV (api.osv.dev); only
+                                   names and versions are sent; falls back to the bundled
+                                   advisory snapshot when OSV cannot be reached
+      --osv-url <url>              OSV-compatible API to ask instead of https://api.osv.dev
   -j, --jobs <n>                   worker threads to scan with (default: the number of cores,
                                    used from 48 files on); 1 scans on one thread
   -q, --quiet                      no summary and no notices (errors are still printed)

@@ -25,6 +25,8 @@ import { TOOL_NAME, TOOL_VERSION } from './meta';
 import { reachesThreshold, summarize, summaryLine, type ScanReport } from './report';
 import { scanFiles, type FileResult } from './scan';
 import { collectFiles, type PathNotice } from './walk';
+import { onlineAdvisories } from './online';
+import type { Advisory } from '../engine';
 
 export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
@@ -47,6 +49,8 @@ const SCAN_OPTIONS: readonly OptionSpec[] = [
   { name: 'docs-base-url', takesValue: true },
   { name: 'quiet', short: 'q' },
   { name: 'jobs', short: 'j', takesValue: true },
+  { name: 'online' },
+  { name: 'osv-url', takesValue: true },
 ];
 
 function out(text: string): void {
@@ -120,8 +124,17 @@ async function scanCommand(argv: readonly string[]): Promise<number> {
   notices.forEach(notify);
   const onResult = (r: FileResult): void => {
     if (r.outcome.kind === 'error' || r.outcome.kind === 'skipped') notify({ file: r.file.display, kind: r.outcome.kind, message: r.outcome.message });
+    else for (const p of r.outcome.problems ?? []) notify({ file: `${r.file.display}:${p.line + 1}:${p.character + 1}`, kind: 'error', message: `cannot read this: ${p.message}; the rest of the file was checked` });
   };
-  const results = await scanFiles(files, { analysis, jobs, explicitJobs: jobs !== undefined }, onResult);
+  const osvUrl = single(args, 'osv-url');
+  if (osvUrl !== undefined) checkUrl(osvUrl, 'osv-url');
+  let extraAdvisories: Advisory[] | undefined;
+  if (args.flags.has('online') || osvUrl !== undefined) {
+    const lookup = await onlineAdvisories(files, osvUrl);
+    extraAdvisories = lookup.advisories;
+    if (lookup.note) notify({ file: 'OSV', kind: lookup.failed ? 'error' : 'skipped', message: lookup.note });
+  }
+  const results = await scanFiles(files, { analysis, jobs, explicitJobs: jobs !== undefined, extraAdvisories }, onResult);
   const scan: ScanReport = {
     version: TOOL_VERSION,
     results,

@@ -76,6 +76,11 @@ export function errorsOf(report: ScanReport): Problem[] {
   return [
     ...report.walkNotices.filter((n) => n.kind === 'error').map(({ file, message }) => ({ file, message })),
     ...report.results.flatMap((r) => (r.outcome.kind === 'error' ? [{ file: r.file.display, message: r.outcome.message }] : [])),
+    ...report.results.flatMap((r) =>
+      r.outcome.kind === 'scanned' && r.outcome.problems
+        ? r.outcome.problems.map((p) => ({ file: r.file.display, message: `line ${p.line + 1}, column ${p.character + 1}: ${p.message} (the rest of the file was checked)` }))
+        : [],
+    ),
   ];
 }
 

@@ -6,7 +6,21 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { TextDecoder } from 'node:util';
-import { Engine, NotebookError, lineStarts, type AnalysisOptions, type AnalysisResult, type Finding, type NotebookProgram } from '../engine';
+import * as path from 'node:path';
+import {
+  AdvisoryDb,
+  bundledAdvisories,
+  Engine,
+  NotebookError,
+  lineStarts,
+  manifestKindOf,
+  type Advisory,
+  type AnalysisOptions,
+  type AnalysisResult,
+  type Finding,
+  type ManifestOptions,
+  type NotebookProgram,
+} from '../engine';
 import { describeFsError, type SourceFile } from './walk';
 
 /** Files larger than this are skipped with a notice (generated or data files, not hand-written code). */
@@ -15,6 +29,15 @@ export const MAX_FILE_BYTES = 5 * 1024 * 1024;
 export interface ScanOptions {
   readonly analysis: AnalysisOptions;
   readonly maxFileBytes?: number;
+  /** Advisories found online (OSV) before the scan, checked on top of the bundled snapshot. */
+  readonly extraAdvisories?: readonly Advisory[];
+}
+
+/** A malformed part of a manifest (0-based position); the rest of the file was checked. */
+export interface FileProblem {
+  readonly line: number;
+  readonly character: number;
+  readonly message: string;
 }
 
 export interface ScannedFinding extends Finding {
@@ -30,6 +53,8 @@ export type FileOutcome =
       readonly hasSyntaxErrors: boolean;
       /** Set for notebooks: where the cells are, to place findings in the .ipynb file. */
       readonly notebook?: NotebookProgram;
+      /** Manifests: lines that could not be read. */
+      readonly problems?: FileProblem[];
     }
   | { readonly kind: 'error'; readonly message: string }
   | { readonly kind: 'skipped'; readonly message: string };
@@ -95,6 +120,28 @@ function lineReader(text: string): (line: number) => string {
   };
 }
 
+const advisoryDbs = new WeakMap<readonly Advisory[], AdvisoryDb>();
+
+/** The analysis options of a scan, with the online advisories when there are some. */
+function analysisOptions(options: ScanOptions): ManifestOptions {
+  const extra = options.extraAdvisories;
+  if (!extra?.length) return options.analysis;
+  let advisories = advisoryDbs.get(extra);
+  if (!advisories) advisoryDbs.set(extra, (advisories = bundledAdvisories().withExtra([...extra])));
+  return { ...options.analysis, advisories };
+}
+
+/** `analysisOptions` plus the names of the file's neighbours (lock files decide whether pins are expected). */
+function manifestOptions(file: SourceFile, options: ScanOptions): ManifestOptions {
+  let siblings: string[] | undefined;
+  try {
+    siblings = fs.readdirSync(path.dirname(file.abs));
+  } catch {
+    siblings = undefined;
+  }
+  return { ...analysisOptions(options), siblings };
+}
+
 /** Reads and analyses one file. Never throws for problems with the file itself. */
 export function scanFile(engine: Engine, file: SourceFile, options: ScanOptions): FileResult {
   const limit = options.maxFileBytes ?? MAX_FILE_BYTES;
@@ -114,14 +161,22 @@ export function scanFile(engine: Engine, file: SourceFile, options: ScanOptions)
   let text = decoded.text;
   let result: AnalysisResult;
   let notebook: NotebookProgram | undefined;
+  const manifestKind = manifestKindOf(path.basename(file.abs));
   try {
     if (file.abs.endsWith('.ipynb')) {
-      const r = engine.analyzeNotebook(text, options.analysis);
+      const r = engine.analyzeNotebook(text, analysisOptions(options));
       notebook = r.program;
       text = r.program.text;
       result = r;
+    } else if (manifestKind && manifestKind !== 'setup-py') {
+      result = engine.analyzeManifest(path.basename(file.abs), text, manifestOptions(file, options));
     } else {
-      result = engine.analyze(text, options.analysis);
+      result = engine.analyze(text, analysisOptions(options));
+      if (manifestKind === 'setup-py') {
+        // setup.py: Python first, and its literal install_requires as a manifest.
+        const deps = engine.analyzeManifest(path.basename(file.abs), text, manifestOptions(file, options));
+        result = { ...result, findings: [...result.findings, ...deps.findings].sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character), suppressed: result.suppressed + deps.suppressed };
+      }
     }
   } catch (err) {
     if (err instanceof NotebookError) return { file, outcome: { kind: 'error', message: `cannot read notebook: ${err.message}` } };
@@ -134,7 +189,14 @@ export function scanFile(engine: Engine, file: SourceFile, options: ScanOptions)
   const findings = result.findings.map((f) => ({ ...f, sourceLine: lineOf(programLine(f)) }));
   return {
     file,
-    outcome: { kind: 'scanned', findings, suppressed: result.suppressed, hasSyntaxErrors: result.hasSyntaxErrors, notebook },
+    outcome: {
+      kind: 'scanned',
+      findings,
+      suppressed: result.suppressed,
+      hasSyntaxErrors: result.hasSyntaxErrors,
+      notebook,
+      ...(result.problems?.length ? { problems: result.problems.map((p) => ({ line: p.range.start.line, character: p.range.start.character, message: p.message })) } : {}),
+    },
   };
 }
 
@@ -185,7 +247,7 @@ export async function scanFiles(
   const flush = () => {
     while (flushed < files.length && results[flushed]) onResult?.(results[flushed++]!);
   };
-  const scanOptions: ScanOptions = { analysis: options.analysis, maxFileBytes: options.maxFileBytes };
+  const scanOptions: ScanOptions = { analysis: options.analysis, maxFileBytes: options.maxFileBytes, extraAdvisories: options.extraAdvisories };
   await Promise.all(
     Array.from({ length: jobs }, () => {
       const worker = new Worker(__filename, { workerData: { threatlensScanWorker: scanOptions } });

@@ -1,8 +1,10 @@
 /**
  * Finds the Python files a scan covers.
  *
- * - A file named on the command line is always scanned, whatever its name (it is read as Python).
- * - A folder is walked: `*.py` files and Jupyter notebooks (`*.ipynb`) are collected, except what is excluded by
+ * - A file named on the command line is always scanned, whatever its name (as a dependency manifest
+ *   when its name is one, as Python otherwise).
+ * - A folder is walked: `*.py` files, Jupyter notebooks (`*.ipynb`) and dependency manifests
+ *   (requirements files, pyproject.toml, setup.cfg, Pipfile, conda environments) are collected, except what is excluded by
  *   - the default excludes (virtual environments, caches, VCS folders: DEFAULT_EXCLUDED_DIRS),
  *   - `.gitignore` and `.threatlensignore` files in the folder, below it, and in the folders between
  *     it and the enclosing git work tree (plus that tree's `.git/info/exclude`), with git's rules:
@@ -18,10 +20,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { UsageError } from './args';
+import { manifestKindOf } from '../engine/deps/parse';
 
-/** Files a folder scan picks up: Python sources and Jupyter notebooks. */
+/** Files a folder scan picks up: Python sources, Jupyter notebooks and dependency manifests. */
 export function isSourceName(name: string): boolean {
-  return name.endsWith('.py') || name.endsWith('.ipynb');
+  return name.endsWith('.py') || name.endsWith('.ipynb') || manifestKindOf(name) !== undefined;
 }
 
 /** Folder names that are never walked into (they hold installed or generated code, not the project's). */

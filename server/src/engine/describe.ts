@@ -62,8 +62,18 @@ export function stagesOf(meta: RuleMeta): string[] {
   return [...new Set(threatsOf(meta).flatMap((t) => t.stages))];
 }
 
-function fence(code: string): string {
-  return '```python\n' + code.trimEnd() + '\n```';
+/** Code fence language of an example written in `file` (Python when absent). */
+function fenceLanguage(file: string | undefined): string {
+  if (!file) return 'python';
+  if (file.endsWith('.toml') || file === 'Pipfile') return 'toml';
+  if (/\.ya?ml$/.test(file)) return 'yaml';
+  if (file.endsWith('.cfg')) return 'ini';
+  if (file.endsWith('.py')) return 'python';
+  return 'text';
+}
+
+function fence(code: string, file?: string): string {
+  return '```' + fenceLanguage(file) + '\n' + code.trimEnd() + '\n```';
 }
 
 /** The full documentation page of a rule, as markdown (same outline for every rule). */
@@ -83,13 +93,13 @@ export function ruleMarkdown(rule: Rule, opts: { threatDocBase?: string } = {}):
     '',
     m.docs.why,
     '',
-    '## Example',
+    m.docs.exampleFile ? `## Example (\`${m.docs.exampleFile}\`)` : '## Example',
     '',
-    fence(m.docs.example),
+    fence(m.docs.example, m.docs.exampleFile),
     '',
     '## Use instead',
     '',
-    fence(m.docs.useInstead),
+    fence(m.docs.useInstead, m.docs.exampleFile),
     '',
     '## Threats',
     '',
@@ -153,6 +163,6 @@ export function findingHover(finding: Finding): string {
     ...mitigationLines(m.id),
     `**Use instead**`,
     '',
-    fence(m.docs.useInstead),
+    fence(m.docs.useInstead, m.docs.exampleFile),
   ].join('\n');
 }

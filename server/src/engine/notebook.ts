@@ -17,6 +17,8 @@ export interface NotebookCell {
   lineCount: number;
   /** 1-based line of each source line in the .ipynb file, when the file lays them out one per line. */
   fileLines?: number[];
+  /** The cell's own text, magics included. */
+  source: string;
 }
 
 export interface NotebookProgram {
@@ -110,11 +112,12 @@ export function notebookProgram(json: string): NotebookProgram {
   cells.forEach((cell, i) => {
     const c = cell as { cell_type?: unknown; source?: unknown };
     if (c?.cell_type !== 'code') return;
-    const rewritten = rewriteMagics(cellText(c.source));
+    const source = cellText(c.source);
+    const rewritten = rewriteMagics(source);
     let text = rewritten.text;
     if (!text.endsWith('\n')) text += '\n';
     const lineCount = text.split('\n').length - 1;
-    out.push({ number: i + 1, magics: rewritten.magics, startLine: line, lineCount, fileLines: fileLines?.[i] });
+    out.push({ number: i + 1, magics: rewritten.magics, startLine: line, lineCount, fileLines: fileLines?.[i], source });
     parts.push(text);
     line += lineCount;
   });

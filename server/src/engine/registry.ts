@@ -15,6 +15,7 @@ import TL201 from './rules/TL201-dynamic-code-eval';
 import TL202 from './rules/TL202-os-shell-command';
 import TL203 from './rules/TL203-subprocess-shell';
 import TL204 from './rules/TL204-dynamic-import';
+import { DEPENDENCY_RULES } from './rules/family-dependencies';
 import { MODEL_SUPPLY_CHAIN_RULES } from './rules/family-model-supply-chain';
 import { ARCHIVE_RULES } from './rules/family-archive';
 import { TRANSPORT_RULES } from './rules/family-transport';
@@ -24,6 +25,7 @@ import { SERVING_RULES } from './rules/family-serving';
 import { UNTRUSTED_INPUT_RULES } from './rules/family-untrusted-input';
 
 export const RULES: readonly Rule[] = [
+  ...DEPENDENCY_RULES,
   TL101, TL102, TL103, TL104, TL105, TL106, TL107, TL108, TL109, TL110, TL111,
   TL201, TL202, TL203, TL204,
   ...MODEL_SUPPLY_CHAIN_RULES,

@@ -5,6 +5,7 @@ import type { CallSite } from './call';
 import type { Node } from './parser';
 import type { Scope } from './scope';
 import type { Taint } from './taint';
+import type { ManifestContext } from './deps/context';
 import type { Fix, RelatedInfo, Range, RuleMeta, Severity } from './types';
 
 export interface Report {
@@ -50,6 +51,11 @@ export interface Rule {
   /** tree-sitter node types (other than calls) the rule looks at, e.g. `assignment`, `string`. */
   nodes?: readonly string[];
   checkNode?(node: Node, ctx: NodeContext): void;
+  /**
+   * Dependency rules: checks one parsed manifest (requirements file, pyproject.toml, the pip
+   * commands of a notebook...). Such rules have no `triggers`: they never run on Python code.
+   */
+  manifest?(ctx: ManifestContext): void;
 }
 
 const ID = /^TL\d{3}$/;
@@ -58,7 +64,7 @@ export function defineRule(rule: Rule): Rule {
   if (!ID.test(rule.meta.id)) throw new Error(`rule id ${rule.meta.id} must be TL + 3 digits`);
   const checksCalls = (rule.calls?.length || rule.anyCall) && rule.check;
   const checksNodes = rule.nodes?.length && rule.checkNode;
-  if (!checksCalls && !checksNodes) throw new Error(`rule ${rule.meta.id} checks nothing`);
+  if (!checksCalls && !checksNodes && !rule.manifest) throw new Error(`rule ${rule.meta.id} checks nothing`);
   return rule;
 }
 

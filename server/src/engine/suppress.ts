@@ -6,7 +6,6 @@
  * - Bandit's `# nosec` (bare: every rule; `# nosec B301`: the rules that Bandit id maps to),
  *   unless the `honorNosec` setting is off.
  */
-import type { Node } from './parser';
 import type { RuleMeta } from './types';
 
 interface Directive {
@@ -15,10 +14,16 @@ interface Directive {
   nosec: boolean;
 }
 
+/** A comment: a tree-sitter comment node, or a `#` comment found in a manifest's text. */
+export interface CommentLike {
+  readonly text: string;
+  readonly startPosition: { readonly row: number; readonly column: number };
+}
+
 export class Suppressions {
   private readonly byLine = new Map<number, Directive[]>();
 
-  constructor(comments: readonly Node[]) {
+  constructor(comments: readonly CommentLike[]) {
     for (const comment of comments) this.parse(comment);
   }
 
@@ -32,7 +37,7 @@ export class Suppressions {
     list.push(directive);
   }
 
-  private parse(comment: Node): void {
+  private parse(comment: CommentLike): void {
     const text = comment.text;
     const line = comment.startPosition.row;
     const ours = /threatlens:\s*ignore(-next-line)?(?:\s*\[([^\]]*)\])?/gi;

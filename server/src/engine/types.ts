@@ -37,6 +37,16 @@ export interface Fix {
   title: string;
   safety: FixSafety;
   edits: TextEdit[];
+  /**
+   * Set when `newText` of the edits holds LSP snippet placeholders (`${1:COMMIT_SHA}`): an editor
+   * that can insert snippets lets the user fill them in; elsewhere `plainSnippet` gives the text.
+   */
+  snippet?: boolean;
+}
+
+/** The text of a snippet with its placeholders replaced by their default text. */
+export function plainSnippet(text: string): string {
+  return text.replace(/\$\{\d+:([^}]*)\}/g, '$1').replace(/\$\d+/g, '');
 }
 
 export interface RelatedInfo {
@@ -55,7 +65,8 @@ export type RuleFamily =
   | 'secrets'
   | 'llm-app'
   | 'serving'
-  | 'untrusted-input';
+  | 'untrusted-input'
+  | 'dependencies';
 
 export const RULE_FAMILIES: readonly RuleFamily[] = [
   'deserialization',
@@ -67,6 +78,7 @@ export const RULE_FAMILIES: readonly RuleFamily[] = [
   'llm-app',
   'serving',
   'untrusted-input',
+  'dependencies',
 ];
 
 export interface RuleDocs {
@@ -78,6 +90,11 @@ export interface RuleDocs {
   example: string;
   /** The same code written safely; the rule stays silent on it. */
   useInstead: string;
+  /**
+   * For rules that read manifests: the file name the example and its safe form are written in
+   * (`requirements.txt`, `pyproject.toml`...). Absent for rules on Python code.
+   */
+  exampleFile?: string;
   references: { title: string; url: string }[];
 }
 
@@ -135,4 +152,6 @@ export interface AnalysisResult {
   hasSyntaxErrors: boolean;
   /** Where tree-sitter found syntax errors (first few only). */
   syntaxErrors: Range[];
+  /** Manifests: malformed lines, each with a message (the rest of the file was still checked). */
+  problems?: { range: Range; message: string; cell?: number }[];
 }

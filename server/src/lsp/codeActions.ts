@@ -10,9 +10,9 @@ import {
   type WorkspaceEdit,
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { Finding, Tree } from '../engine';
+import { plainSnippet, type Finding, type Tree } from '../engine';
 import { IGNORE_DIRECTIVE, ignoreDirective } from '../engine/suppress';
-import { Commands } from '../protocol';
+import { Commands, InternalCommands, type ApplySnippetArgs } from '../protocol';
 import type { Analysis } from './documents';
 import { DIAGNOSTIC_SOURCE, isDiagnosticData } from './diagnostics';
 import { sameRange } from './text';
@@ -35,6 +35,8 @@ export interface CodeActionRequest {
   only: readonly string[] | undefined;
   /** The client understands versioned `documentChanges`. */
   documentChanges: boolean;
+  /** The client runs `threatlens.applySnippet` (fixes with placeholders become snippets). */
+  snippets?: boolean;
 }
 
 /** True when an action of `kind` was asked for: `only` absent, or naming the kind or a parent of it. */
@@ -109,13 +111,23 @@ export function codeActions(req: CodeActionRequest): CodeAction[] {
 
 function fixActions(req: CodeActionRequest, finding: Finding, d: Diagnostic, version: number): CodeAction[] {
   const preferred = finding.fixes.find((f) => f.safety === 'safe');
-  return finding.fixes.map((fix) => ({
-    title: `${finding.ruleId}: ${fix.title}${fix.safety === 'unsafe' ? UNSAFE_SUFFIX : ''}`,
-    kind: CodeActionKind.QuickFix,
-    diagnostics: [d],
-    isPreferred: fix === preferred,
-    edit: workspaceEdit(req.uri, version, fix.edits.map((e) => ({ range: e.range, newText: e.newText })), req.documentChanges),
-  }));
+  return finding.fixes.map((fix) => {
+    const action: CodeAction = {
+      title: `${finding.ruleId}: ${fix.title}${fix.safety === 'unsafe' ? UNSAFE_SUFFIX : ''}`,
+      kind: CodeActionKind.QuickFix,
+      diagnostics: [d],
+      isPreferred: fix === preferred,
+    };
+    if (fix.snippet && req.snippets && fix.edits.length === 1) {
+      // The client inserts it as a snippet, so the user types over the placeholder.
+      const args: ApplySnippetArgs = { uri: req.uri, version, range: fix.edits[0].range, snippet: fix.edits[0].newText };
+      action.command = { title: fix.title, command: InternalCommands.applySnippet, arguments: [args] };
+    } else {
+      const text = (t: string) => (fix.snippet ? plainSnippet(t) : t);
+      action.edit = workspaceEdit(req.uri, version, fix.edits.map((e) => ({ range: e.range, newText: text(e.newText) })), req.documentChanges);
+    }
+    return action;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -206,7 +218,7 @@ export function fixAllAction(req: CodeActionRequest): CodeAction | undefined {
   const edits: TextEdit[] = [];
   let count = 0;
   for (const finding of analysis.findings) {
-    const fix = finding.fixes.find((f) => f.safety === 'safe');
+    const fix = finding.fixes.find((f) => f.safety === 'safe' && !f.snippet);
     if (!fix || fix.edits.length === 0) continue;
     const spans = fix.edits.map((e) => ({ start: req.document.offsetAt(e.range.start), end: req.document.offsetAt(e.range.end) }));
     if (spans.some((s) => taken.some((t) => conflicts(s, t)))) continue;

@@ -64,3 +64,16 @@ export function toDiagnostic(finding: Finding, uri: string, version: number, ind
   }
   return diagnostic;
 }
+
+/**
+ * A malformed line of a manifest. It has no rule code (so no "ignore" action is offered for it) and
+ * is a warning: the rest of the file was still checked.
+ */
+export function problemDiagnostic(problem: { range: Diagnostic['range']; message: string }): Diagnostic {
+  return {
+    range: problem.range,
+    severity: DiagnosticSeverity.Warning,
+    source: DIAGNOSTIC_SOURCE,
+    message: `ThreatLens could not read this: ${problem.message}. The rest of the file was still checked.`,
+  };
+}

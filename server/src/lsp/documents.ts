@@ -9,7 +9,7 @@
  */
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import type { Engine, Finding, Tree } from '../engine';
+import type { AdvisoryDb, Engine, Finding, Manifest, Range, Tree } from '../engine';
 import { treeEditFor } from './text';
 
 /** What one analysis of one document version produced. */
@@ -17,6 +17,12 @@ export interface Analysis {
   version: number;
   findings: Finding[];
   timedOut: boolean;
+  /** Malformed lines of a manifest. */
+  problems?: { range: Range; message: string }[];
+  /** The parsed manifest, for manifest documents (hovers list a requirement's advisories). */
+  manifest?: Manifest;
+  /** The advisory data the analysis used when it was not the bundled snapshot (online lookups). */
+  advisories?: AdvisoryDb;
 }
 
 /** Why an analysis was scheduled; `change` runs are skipped in `run: onSave` mode. */

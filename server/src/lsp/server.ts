@@ -20,18 +20,28 @@ import {
   type InitializeParams,
   type ServerCapabilities,
 } from 'vscode-languageserver/node';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   analyzeTree,
+  bundledAdvisories,
   enabledRules,
   Engine,
+  manifestKindOf,
   findingHover,
   getRule,
   RULES,
   ruleMarkdown,
   triggeredRules,
+  type AdvisoryDb,
   type AnalysisResult,
+  type Finding,
   type Tree,
 } from '../engine';
+import { lookupOsv, defaultCacheDir } from '../engine/deps/osv';
+import { pinnedVersion } from '../engine/deps/versions';
+import { requirementHover } from '../engine/deps/hover';
 import {
   RULE_DOC_REQUEST,
   RULES_REQUEST,
@@ -39,11 +49,12 @@ import {
   type RuleDocParams,
   type RuleDocResult,
   type RulesResult,
+  type InitializationOptions,
   type StatusParams,
   type ThreatLensSettings,
 } from '../protocol';
 import { codeActions, FIX_ALL_KIND } from './codeActions';
-import { defaultDocsDir, toDiagnostic } from './diagnostics';
+import { defaultDocsDir, problemDiagnostic, toDiagnostic } from './diagnostics';
 import { DocumentStore, type Analysis, type OpenDocument, type RunReason } from './documents';
 import { ExcludeMatcher, SettingsStore, toAnalysisOptions } from './settings';
 import { rangeContains } from './text';
@@ -59,8 +70,38 @@ export interface ThreatLensServerOptions {
 
 export const DEFAULT_DEBOUNCE_MS = 150;
 
-/** Language ids the server analyses (Python files and Python notebook cells). */
+/** Language ids the server analyses as Python (Python files and Python notebook cells). */
 const LANGUAGES = new Set(['python']);
+
+/** The base name of a document URI (`requirements.txt`), decoded. */
+function baseName(uri: string): string {
+  const tail = uri.replace(/[?#].*$/, '').split('/').pop() ?? '';
+  try {
+    return decodeURIComponent(tail);
+  } catch {
+    return tail;
+  }
+}
+
+/** The manifest file name of a document, when it is a dependency manifest other than setup.py. */
+function manifestName(uri: string, languageId: string): string | undefined {
+  const name = baseName(uri);
+  const kind = manifestKindOf(name);
+  if (!kind) return undefined;
+  // setup.py is Python first; its literal install_requires is read as a manifest too.
+  if (kind === 'setup-py' && languageId !== 'python') return undefined;
+  return name;
+}
+
+/** Names of the files next to a local document (to find lock files), or undefined. */
+function siblingsOf(uri: string): string[] | undefined {
+  if (!uri.startsWith('file:')) return undefined;
+  try {
+    return fs.readdirSync(path.dirname(fileURLToPath(uri)));
+  } catch {
+    return undefined;
+  }
+}
 
 function errorText(err: unknown): string {
   return err instanceof Error ? (err.stack ?? err.message) : String(err);
@@ -88,6 +129,8 @@ export class ThreatLensServer {
   private readonly docsDir: string;
   private readonly documentChanges: boolean;
   private readonly workspaceFolderEvents: boolean;
+  private readonly snippets: boolean;
+  private readonly cacheDir: string | undefined;
 
   private constructor(
     private readonly connection: Connection,
@@ -103,6 +146,14 @@ export class ThreatLensServer {
     this.debounceMs = options.debounceMs ?? DEFAULT_DEBOUNCE_MS;
     this.docsDir = options.docsDir ?? defaultDocsDir(__dirname);
     this.exclude.setFolders(params.workspaceFolders, params.rootUri);
+    const init = (params.initializationOptions ?? {}) as InitializationOptions;
+    this.snippets = init.snippets === true;
+    this.cacheDir = typeof init.cacheDir === 'string' ? init.cacheDir : undefined;
+  }
+
+  /** True for documents the server analyses: Python (files and cells) and dependency manifests. */
+  private handles(doc: OpenDocument): boolean {
+    return LANGUAGES.has(doc.languageId) || manifestName(doc.uri, doc.languageId) !== undefined;
   }
 
   /**
@@ -157,7 +208,7 @@ export class ThreatLensServer {
     c.onDidOpenTextDocument(({ textDocument: td }) => {
       this.guard('didOpen', () => {
         const doc = this.documents.open(td.uri, td.languageId, td.version, td.text);
-        if (LANGUAGES.has(doc.languageId)) this.schedule(doc, 'open', 0);
+        if (this.handles(doc)) this.schedule(doc, 'open', 0);
       });
     });
 
@@ -166,7 +217,7 @@ export class ThreatLensServer {
         const doc = this.documents.get(textDocument.uri);
         if (!doc) return;
         doc.applyChanges(contentChanges, textDocument.version);
-        if (!LANGUAGES.has(doc.languageId)) return;
+        if (!this.handles(doc)) return;
         // In onSave mode a change analyses nothing; when the mode is not known yet the run decides.
         if (this.settings.peek(doc.uri)?.run === 'onSave') return;
         this.schedule(doc, 'change', this.debounceMs);
@@ -176,7 +227,7 @@ export class ThreatLensServer {
     c.onDidSaveTextDocument(({ textDocument }) => {
       this.guard('didSave', () => {
         const doc = this.documents.get(textDocument.uri);
-        if (!doc || !LANGUAGES.has(doc.languageId)) return;
+        if (!doc || !this.handles(doc)) return;
         if (this.settings.peek(doc.uri)?.run === 'onType' && doc.analysis?.version === doc.version) return;
         this.schedule(doc, 'save', 0);
       });
@@ -194,7 +245,7 @@ export class ThreatLensServer {
       this.guard('didChangeConfiguration', () => {
         this.settings.changed(params);
         for (const doc of this.documents.all()) {
-          if (LANGUAGES.has(doc.languageId)) this.schedule(doc, 'config', 0);
+          if (this.handles(doc)) this.schedule(doc, 'config', 0);
         }
       });
     });
@@ -259,7 +310,9 @@ export class ThreatLensServer {
         return;
       }
       const version = doc.version;
-      const analysis = this.analyze(doc, settings);
+      const advisories = await this.advisoriesFor(doc, settings);
+      if (this.documents.get(uri) !== doc || doc.version !== version) return;
+      const analysis = this.analyze(doc, settings, advisories);
       // Drop results that no longer describe the document. The analysis is synchronous and
       // analyses the text as it is after the await above, so this holds today; it guards the
       // invariant should the analysis ever yield.
@@ -274,23 +327,71 @@ export class ThreatLensServer {
     return settings.enable && !this.exclude.isExcluded(doc.uri, settings.exclude);
   }
 
+  /**
+   * The advisory data to check a manifest against: the bundled snapshot, plus OSV's answers for its
+   * pinned versions when `threatlens.advisories.online` is on. A failed lookup falls back to the
+   * snapshot and says so in the status item.
+   */
+  private async advisoriesFor(doc: OpenDocument, settings: ThreatLensSettings): Promise<AdvisoryDb | undefined> {
+    if (!settings.advisories.online || !this.engine) return undefined;
+    const name = manifestName(doc.uri, doc.languageId);
+    if (!name) return undefined;
+    let queries: { name: string; version: string }[];
+    try {
+      const manifest = this.engine.parseManifest(name, doc.text);
+      queries = (manifest?.requirements ?? []).flatMap((r) => {
+        const version = r.ecosystem === 'pypi' && r.name ? pinnedVersion(r.clauses) : undefined;
+        return version ? [{ name: r.normalized, version }] : [];
+      });
+    } catch {
+      return undefined;
+    }
+    if (queries.length === 0) return undefined;
+    const result = await lookupOsv(queries, { cacheDir: this.cacheDir ?? defaultCacheDir() });
+    if (result.error) this.status({ state: 'ok', message: `OSV advisory lookup failed: ${result.error}.` });
+    return result.advisories.length ? bundledAdvisories().withExtra(result.advisories) : undefined;
+  }
+
   /** Analyses the document's current text (synchronously) and remembers the result. */
-  private analyze(doc: OpenDocument, settings: ThreatLensSettings): Analysis {
+  private analyze(doc: OpenDocument, settings: ThreatLensSettings, advisories?: AdvisoryDb): Analysis {
     const engine = this.engine;
     if (!engine) throw new Error('the parser is not loaded');
-    const options = toAnalysisOptions(settings);
+    const options = { ...toAnalysisOptions(settings), ...(advisories ? { advisories } : {}) };
     const text = doc.text;
+    const manifest = manifestName(doc.uri, doc.languageId);
+    if (manifest && !LANGUAGES.has(doc.languageId)) {
+      const result = engine.analyzeManifest(manifest, text, { ...options, siblings: siblingsOf(doc.uri) });
+      const analysis: Analysis = { version: doc.version, findings: result.findings, timedOut: false, problems: result.problems ?? [], manifest: result.manifest, advisories };
+      doc.analysis = analysis;
+      return analysis;
+    }
     const rules = triggeredRules(text, enabledRules(options));
     let result: AnalysisResult | undefined;
     // Files that mention nothing a rule looks at need no parse; their tree keeps its edits for later.
     if (rules.length > 0) result = analyzeTree(doc.syncedTree(engine), text, options, rules);
-    const analysis: Analysis = { version: doc.version, findings: result?.findings ?? [], timedOut: result?.timedOut ?? false };
+    let findings: Finding[] = result?.findings ?? [];
+    // pip install commands: notebook cells (`!pip install ...`), Python files (`os.system("pip install ...")`).
+    const installs = doc.uri.startsWith('vscode-notebook-cell:')
+      ? engine.analyzeCellInstalls(text, options)
+      : /\binstall\b/.test(text)
+        ? engine.analyzeInstalls(text, doc.syncedTree(engine), options)
+        : undefined;
+    let problems: Analysis['problems'] = [];
+    if (manifest) {
+      // setup.py: its literal install_requires is a manifest too.
+      const deps = engine.analyzeManifest(manifest, text, { ...options, siblings: siblingsOf(doc.uri) });
+      findings = [...findings, ...deps.findings];
+      problems = [];
+    }
+    if (installs && installs.findings.length) findings = [...findings, ...installs.findings].sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+    const analysis: Analysis = { version: doc.version, findings, timedOut: result?.timedOut ?? false, problems };
     doc.analysis = analysis;
     return analysis;
   }
 
   private publish(doc: OpenDocument, analysis: Analysis): void {
     const diagnostics = analysis.findings.map((f, i) => toDiagnostic(f, doc.uri, analysis.version, i, this.docsDir));
+    for (const p of analysis.problems ?? []) diagnostics.push(problemDiagnostic(p));
     void this.connection.sendDiagnostics({ uri: doc.uri, version: analysis.version, diagnostics });
     const findings = analysis.findings.length;
     if (analysis.timedOut) {
@@ -315,9 +416,9 @@ export class ThreatLensServer {
     if (!this.engine) return undefined;
     const settings = await this.settings.get(doc.uri);
     if (this.documents.get(doc.uri) !== doc) return undefined;
-    if (!LANGUAGES.has(doc.languageId) || !this.shouldAnalyze(doc, settings)) return undefined;
+    if (!this.handles(doc) || !this.shouldAnalyze(doc, settings)) return undefined;
     if (doc.analysis?.version === doc.version) return doc.analysis;
-    const analysis = this.analyze(doc, settings);
+    const analysis = this.analyze(doc, settings, doc.analysis?.advisories);
     if (settings.run === 'onType') {
       doc.cancelPending();
       this.publish(doc, analysis);
@@ -335,10 +436,16 @@ export class ThreatLensServer {
       if (!doc) return null;
       const analysis = await this.currentAnalysis(doc);
       const hits = analysis?.findings.filter((f) => rangeContains(f.range, params.position)) ?? [];
-      if (hits.length === 0) return null;
+      const parts = hits.map((f) => findingHover(f));
+      // In a manifest, hovering a requirement lists its advisories.
+      if (analysis?.manifest) {
+        const about = requirementHover(analysis.manifest, doc.text, doc.textDocument.offsetAt(params.position), analysis.advisories ?? bundledAdvisories());
+        if (about) parts.unshift(about);
+      }
+      if (parts.length === 0) return null;
       return {
-        contents: { kind: 'markdown', value: hits.map((f) => findingHover(f)).join('\n\n---\n\n') },
-        range: hits[0].range,
+        contents: { kind: 'markdown', value: parts.join('\n\n---\n\n') },
+        ...(hits.length ? { range: hits[0].range } : {}),
       };
     } catch (err) {
       this.fail(`hover in ${params.textDocument.uri}`, err);
@@ -363,6 +470,7 @@ export class ThreatLensServer {
         diagnostics: params.context.diagnostics,
         only: params.context.only,
         documentChanges: this.documentChanges,
+        snippets: this.snippets,
       });
     } catch (err) {
       this.fail(`code actions in ${params.textDocument.uri}`, err);
