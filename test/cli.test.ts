@@ -8,7 +8,7 @@
  * then copied with the files it reads at run time (the tree-sitter wasm files, docs/rules) into a
  * private temporary install: other test files rebuild dist/ (`npm run package`) while these run.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,6 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Ajv2020 from 'ajv/dist/2020';
 import { COLOURED, PLAIN, styleFor } from '../server/src/cli/format-text';
+import { FAKE_TRANSFORMERS, startFakeOsv } from './fake-osv';
 
 const ROOT = path.resolve(__dirname, '..');
 const BUILT_CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -413,6 +414,99 @@ describe('Jupyter notebooks', () => {
     assert.match(load.message.text, /^Cell 3, line 2: /);
   });
 });
+
+describe('dependency manifests', () => {
+  const REQS = 'numpy\npyyaml==5.3\ntorch==2.4.1\n';
+  const LIBRARY = '[build-system]\nrequires = ["setuptools"]\n\n[project]\nname = "lib"\nversion = "1"\ndependencies = ["numpy>=1.24", "torch"]\n';
+  const APP = '[project]\nname = "app"\nversion = "1"\ndependencies = ["numpy"]\n';
+
+  it('finds manifests in folders, knows libraries and lock files, and skips virtual environments', () => {
+    const dir = project({
+      'requirements.txt': REQS,
+      'lib/pyproject.toml': LIBRARY,
+      'app/pyproject.toml': APP,
+      'locked/pyproject.toml': APP,
+      'locked/uv.lock': '# lock\n',
+      'env/environment.yml': 'name: x\ndependencies:\n  - python=3.11\n  - pip:\n      - --extra-index-url https://example.com/simple\n',
+      '.venv/requirements.txt': 'numpy\n',
+    });
+    const { report } = scanJson(dir);
+    const found = report.findings.map((f) => `${f.file}:${f.range.start.line}:${f.range.start.column} ${f.ruleId}`);
+    assert.deepEqual(found, [
+      'app/pyproject.toml:4:18 TL001',
+      'env/environment.yml:5:9 TL003',
+      'requirements.txt:1:1 TL001',
+      'requirements.txt:2:7 TL007',
+    ]);
+    const vuln = report.findings.find((f) => f.ruleId === 'TL007')!;
+    assert.match(vuln.message, /pyyaml 5\.3 has \d+ known vulnerabilit/);
+    assert.match(vuln.message, /PYSEC-2021-142/);
+    assert.match(vuln.message, /advisory data of 2024-10-10/);
+    assert.equal(vuln.fixes[0].edits[0].newText.length > 0, true);
+    assert.ok(vuln.threats.some((t) => t.id === 'MLT-016'));
+    assert.ok(vuln.atlas.some((t) => t.id === 'AML.T0010.001'));
+  });
+
+  it('reports a malformed line once and still checks the rest of the file', () => {
+    const dir = project({ 'requirements.txt': 'numpy==1.26.4\n<<<<<<< HEAD\ntorchtriton\n' });
+    const text = cli(dir, 'scan');
+    assert.equal(text.status, 1);
+    assert.match(text.stderr, /^requirements\.txt:2:1: error: cannot read this: .+; the rest of the file was checked$/m);
+    assert.match(text.stdout, /^requirements\.txt:3:1: CRITICAL TL008 /m);
+    const { report } = scanJson(dir);
+    assert.equal(report.errors.length, 1);
+    assert.match(report.errors[0].message, /^line 2, column 1: /);
+  });
+
+  it('--online adds OSV advisories for pinned versions, and falls back to the snapshot when OSV is down', async () => {
+    const dir = project({ 'requirements.txt': 'transformers==4.30.0\npyyaml==5.3\n' });
+    const cache = project();
+    const offline = scanJson(dir).report.findings.map((f) => f.ruleId);
+    assert.deepEqual(offline, ['TL007'], 'offline: only the snapshot knows pyyaml');
+
+    const osv = await startFakeOsv([FAKE_TRANSFORMERS]);
+    try {
+      const run = await cliAsync(dir, { THREATLENS_CACHE_DIR: cache }, 'scan', '--format', 'json', '--online', '--osv-url', osv.url);
+      const report = JSON.parse(run.stdout) as JsonReport;
+      const online = report.findings.find((f) => f.message.includes('transformers'));
+      assert.ok(online, run.stderr);
+      assert.equal(online.ruleId, 'TL007');
+      assert.equal(online.severity, 'critical', 'severity from the CVSS vector (9.8)');
+      assert.match(online.message, /GHSA-test-0000-0001 \(CVE-2099-0001\)/);
+      assert.match(online.message, /Upgrade to 4\.36\.0/);
+      assert.match(run.stderr, /online advisory lookup: 2 pinned versions checked with OSV \(2 online, 0 from cache\)/);
+      assert.ok(osv.requests.includes('POST /v1/querybatch'));
+    } finally {
+      await osv.close();
+    }
+
+    const dead = await startFakeOsv([], 'hang');
+    try {
+      const started = Date.now();
+      const run = await cliAsync(dir, { THREATLENS_CACHE_DIR: project() }, 'scan', '--format', 'json', '--online', '--osv-url', dead.url);
+      assert.ok(Date.now() - started < 15_000, 'the lookup gives up after its timeout');
+      assert.match(run.stderr, /OSV: error: online advisory lookup failed: timed out after \d+ ms; used the offline snapshot of 2024-10-10/);
+      const report = JSON.parse(run.stdout) as JsonReport;
+      assert.deepEqual(report.findings.map((f) => f.ruleId), ['TL007'], 'the snapshot still answers for pyyaml');
+    } finally {
+      await dead.close();
+    }
+  });
+});
+
+/** Runs the CLI without blocking this process (a fake server in the test must keep answering). */
+function cliAsync(cwd: string, extraEnv: Record<string, string>, ...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...extraEnv };
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
 
 describe('unreadable and undecodable files', () => {
   it('reports them on stderr and in the JSON errors, and scans the rest', () => {

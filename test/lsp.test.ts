@@ -10,9 +10,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import {
   createMessageConnection,
@@ -34,6 +35,7 @@ import { Engine, type Tree } from '../server/src/engine';
 import { OpenDocument } from '../server/src/lsp/documents';
 import { pointAt, treeEditFor } from '../server/src/lsp/text';
 import type { RuleDocResult, RulesResult, StatusParams } from '../server/src/protocol';
+import { FAKE_TRANSFORMERS, startFakeOsv, type FakeOsv } from './fake-osv';
 
 const root = join(__dirname, '..');
 const serverBundle = join(root, 'dist', 'server.js');
@@ -132,18 +134,19 @@ class TestClient {
     conn.listen();
   }
 
-  static start(bundle: string, settings: (scopeUri: string | undefined) => Settings): TestClient {
-    const proc = spawn(process.execPath, [bundle, '--stdio'], { cwd: root, stdio: 'pipe' });
+  static start(bundle: string, settings: (scopeUri: string | undefined) => Settings, env: Record<string, string> = {}): TestClient {
+    const proc = spawn(process.execPath, [bundle, '--stdio'], { cwd: root, stdio: 'pipe', env: { ...process.env, ...env } });
     const conn = createMessageConnection(new StreamMessageReader(proc.stdout), new StreamMessageWriter(proc.stdin));
     return new TestClient(proc, conn, settings);
   }
 
-  async initialize(): Promise<InitializeResult> {
+  async initialize(initializationOptions?: Record<string, unknown>): Promise<InitializeResult> {
     const result = await this.conn.sendRequest<InitializeResult>('initialize', {
       processId: process.pid,
       rootUri: 'file:///project',
       workspaceFolders: [{ uri: 'file:///project', name: 'project' }],
       capabilities: CLIENT_CAPABILITIES,
+      ...(initializationOptions ? { initializationOptions } : {}),
     });
     await this.conn.sendNotification('initialized', {});
     return result;
@@ -216,9 +219,9 @@ class TestClient {
     }, from);
   }
 
-  async open(uri: string, text: string, version = 1): Promise<void> {
-    this.texts.set(uri, TextDocument.create(uri, 'python', version, text));
-    await this.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version, text } });
+  async open(uri: string, text: string, version = 1, languageId = 'python'): Promise<void> {
+    this.texts.set(uri, TextDocument.create(uri, languageId, version, text));
+    await this.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId, version, text } });
   }
 
   /** Applies `changes` to the local copy and sends them as one didChange. */
@@ -554,6 +557,111 @@ describe('language server over stdio (dist/server.js)', () => {
     const uri = 'file:///project/last.py';
     await client.open(uri, TORCH);
     assert.equal((await client.diagnostics(uri, 1)).length, 1);
+  });
+});
+
+describe('dependency manifests in the language server', () => {
+  let client: TestClient;
+  let online = false;
+  let osv: FakeOsv;
+  const dir = mkdtempSync(join(tmpdir(), 'threatlens-lsp-deps-'));
+  const cacheDir = join(dir, 'cache');
+
+  before(async () => {
+    ensureBuilt();
+    osv = await startFakeOsv([FAKE_TRANSFORMERS]);
+    client = TestClient.start(serverBundle, (scope) => ({ ...baseSettings(scope), advisories: { online } }), { THREATLENS_OSV_URL: osv.url });
+    const from = client.mark();
+    await client.initialize({ snippets: true, cacheDir });
+    await client.status(from, 'ok');
+  });
+
+  after(async () => {
+    await client?.stop();
+    await osv?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const message = (d: Diagnostic) => (typeof d.message === 'string' ? d.message : d.message.value);
+
+  it('reports requirement findings and a malformed line, and keeps checking after it', async () => {
+    const uri = 'file:///project/requirements.txt';
+    await client.open(uri, 'numpy\n<<<<<<< HEAD\npyyaml==5.3\n', 1, 'pip-requirements');
+    const diags = await client.diagnostics(uri, 1);
+    const summary = diags.map((d) => `${d.range.start.line}:${d.range.start.character} ${d.code ?? '-'} ${d.severity}`);
+    assert.deepEqual(summary, ['0:0 TL001 2', '2:6 TL007 1', '1:0 - 2']);
+    const problem = diags.find((d) => d.code === undefined)!;
+    assert.match(message(problem), /could not read this: .*The rest of the file was still checked/);
+    assert.match(message(diags[1]), /PYSEC-2021-142/);
+  });
+
+  it('hovering a pinned requirement lists its advisories and the upgrade', async () => {
+    const uri = 'file:///project/requirements.txt';
+    const hover = await client.conn.sendRequest<Hover | null>('textDocument/hover', { textDocument: { uri }, position: { line: 2, character: 2 } });
+    const value = (hover?.contents as { value: string } | undefined)?.value ?? '';
+    assert.match(value, /\*\*pyyaml\*\* `pyyaml==5\.3`/);
+    assert.match(value, /pyyaml 5\.3 is affected by \d+ known advisor/);
+    assert.match(value, /\[PYSEC-2021-142 \(CVE-2020-14343[^\]]*\]\(https:\/\/osv\.dev\/vulnerability\/PYSEC-2021-142\)/);
+    assert.match(value, /Upgrade to \*\*\d/);
+  });
+
+  it('pins a vulnerable version with a quick fix, and offers a snippet for an unpinned one', async () => {
+    const uri = 'file:///project/requirements.txt';
+    const diags = (await client.diagnostics(uri, 1)).filter((d) => d.code);
+    const pinActions = await client.codeActions(uri, [diags[1]]);
+    const pin = pinActions.find((a) => a.title.startsWith('TL007: Pin pyyaml to'))!;
+    assert.ok(pin?.edit, JSON.stringify(pinActions.map((a) => a.title)));
+    const from = client.mark();
+    const text = await client.applyEdit(uri, 2, pin.edit);
+    assert.match(text, /^pyyaml==(\d+\.)+\d+$/m);
+    const after = await client.diagnostics(uri, 2, from);
+    assert.deepEqual(after.filter((d) => d.code).map((d) => d.code), ['TL001']);
+
+    const [snippet] = (await client.codeActions(uri, [after.find((d) => d.code === 'TL001')!])).filter((a) => a.title.startsWith('TL001'));
+    assert.equal(snippet.command?.command, 'threatlens.applySnippet');
+    const args = snippet.command?.arguments?.[0] as { snippet: string; range: { start: { line: number; character: number } }; version: number };
+    assert.equal(args.snippet, '==${1:VERSION}');
+    assert.deepEqual(args.range.start, { line: 0, character: 5 });
+    assert.equal(args.version, 2);
+  });
+
+  it('reads pip install lines of notebook cells', async () => {
+    const uri = 'vscode-notebook-cell:/project/nb.ipynb#W1sZmlsZQ%3D%3D';
+    await client.open(uri, '!pip install -q torchtriton accelerate==0.34.2\nimport torch\n');
+    const diags = await client.diagnostics(uri, 1);
+    assert.deepEqual(diags.map((d) => `${d.range.start.line}:${d.range.start.character} ${d.code} ${d.severity}`), ['0:16 TL001 3', '0:16 TL008 1']);
+  });
+
+  it('stays quiet about ranges next to a lock file', async () => {
+    const app = '[project]\nname = "app"\nversion = "1"\ndependencies = ["numpy>=1.26", "torch"]\n';
+    mkdirSync(join(dir, 'locked'));
+    writeFileSync(join(dir, 'locked', 'pyproject.toml'), app);
+    writeFileSync(join(dir, 'locked', 'uv.lock'), '# lock\n');
+    mkdirSync(join(dir, 'unlocked'));
+    writeFileSync(join(dir, 'unlocked', 'pyproject.toml'), app);
+    const locked = pathToFileURL(join(dir, 'locked', 'pyproject.toml')).href;
+    const unlocked = pathToFileURL(join(dir, 'unlocked', 'pyproject.toml')).href;
+    await client.open(locked, app, 1, 'toml');
+    await client.open(unlocked, app, 1, 'toml');
+    assert.deepEqual(await client.diagnostics(locked, 1), []);
+    assert.deepEqual((await client.diagnostics(unlocked, 1)).map((d) => d.code), ['TL002', 'TL001']);
+  });
+
+  it('asks OSV about pinned versions when threatlens.advisories.online is on', async () => {
+    const uri = 'file:///project/requirements-ml.txt';
+    await client.open(uri, 'transformers==4.30.0\n', 1, 'pip-requirements');
+    assert.deepEqual(await client.diagnostics(uri, 1), [], 'offline: the snapshot has no transformers advisories');
+    online = true;
+    const from = client.mark();
+    await client.configurationChanged();
+    const diags = (await client.nextDiagnostics(uri, from)).diagnostics;
+    assert.equal(diags.length, 1);
+    assert.equal(diags[0].code, 'TL007');
+    assert.equal(diags[0].severity, 1, 'critical (CVSS 9.8) -> Error');
+    assert.match(message(diags[0]), /GHSA-test-0000-0001/);
+    assert.ok(osv.requests.includes('POST /v1/querybatch'));
+    assert.ok(readdirSync(cacheDir).length > 0, 'answers are cached in the folder the client gave');
+    online = false;
   });
 });
 

@@ -21,7 +21,7 @@ import { normalizeName } from './types';
 import { compareVersions, isValidVersion } from './versions';
 
 export interface OsvOptions {
-  /** Default `https://api.osv.dev`. */
+  /** Default: `$THREATLENS_OSV_URL` when set (a mirror), else `https://api.osv.dev`. */
   baseUrl?: string;
   /** Time limit for the whole lookup, default 4000 ms. */
   timeoutMs?: number;
@@ -342,7 +342,7 @@ interface Query {
  * Returns every advisory found, one per (package, id), as `source: 'osv'`.
  */
 export async function lookupOsv(queries: { name: string; version: string }[], options: OsvOptions = {}): Promise<OsvResult> {
-  const baseUrl = (options.baseUrl ?? DEFAULT_BASE).replace(/\/+$/, '');
+  const baseUrl = (options.baseUrl ?? (process.env.THREATLENS_OSV_URL || DEFAULT_BASE)).replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT;
   const ttlMs = options.ttlMs ?? DEFAULT_TTL;
   const doFetch = options.fetch ?? globalThis.fetch;
