@@ -1,6 +1,7 @@
 /** Manifest parsers: requirements files, pip commands, pyproject.toml, Pipfile, setup.cfg/.py, conda. */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { isDevOnly } from '../server/src/engine/deps/analyze';
 import { parseCondaEnv, parseCondaSpec } from '../server/src/engine/deps/conda';
 import { manifestKindOf, parseManifest, parseManifestFile } from '../server/src/engine/deps/parse';
 import { isProblem, parseRequirementString } from '../server/src/engine/deps/pep508';
@@ -862,5 +863,23 @@ describe('manifest kinds and the entry point', () => {
       for (const r of cell.requirements) assert.ok(r.span.end <= s.length);
       parsePipArguments(s, 0);
     }
+  });
+});
+
+describe('setup.cfg keys that are not requirements', () => {
+  it('skips the continuation lines of other keys (packages, classifiers) without a problem', () => {
+    const text = '[options]\npackages =\n    pyasn1\n    pyasn1.type\ninstall_requires =\n    numpy>=1.24\n\n[metadata]\nclassifiers =\n    Topic :: Communications\n';
+    const m = parseSetupCfg(text);
+    assert.deepEqual(m.problems, []);
+    assert.deepEqual(m.requirements.map((r) => r.name), ['numpy']);
+  });
+});
+
+describe('development-only manifests', () => {
+  it('are told apart by the file name and its folder only', () => {
+    const dev = ['requirements-dev.txt', 'dev-requirements.txt', 'docs/requirements.txt', 'requirements_test.in', 'testing/constraints-3.7.txt', 'requirements/ci.txt', 'file:///p/docs/requirements.txt'];
+    const app = ['requirements.txt', 'app/requirements.txt', 'devops/requirements.txt', 'contest/requirements.txt', '/home/dev/project/requirements.txt', 'file:///home/dev/proj/requirements.txt'];
+    for (const p of dev) assert.equal(isDevOnly(p), true, p);
+    for (const p of app) assert.equal(isDevOnly(p), false, p);
   });
 });

@@ -124,7 +124,7 @@ async function scanCommand(argv: readonly string[]): Promise<number> {
   notices.forEach(notify);
   const onResult = (r: FileResult): void => {
     if (r.outcome.kind === 'error' || r.outcome.kind === 'skipped') notify({ file: r.file.display, kind: r.outcome.kind, message: r.outcome.message });
-    else for (const p of r.outcome.problems ?? []) notify({ file: `${r.file.display}:${p.line + 1}:${p.character + 1}`, kind: 'error', message: `cannot read this: ${p.message}; the rest of the file was checked` });
+    else for (const p of r.outcome.problems ?? []) notify({ file: `${r.file.display}:${p.line + 1}:${p.character + 1}`, kind: 'error', message: `cannot read this: ${p.message.replace(/\.$/, '')}; the rest of the file was checked` });
   };
   const osvUrl = single(args, 'osv-url');
   if (osvUrl !== undefined) checkUrl(osvUrl, 'osv-url');

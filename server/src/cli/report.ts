@@ -78,7 +78,7 @@ export function errorsOf(report: ScanReport): Problem[] {
     ...report.results.flatMap((r) => (r.outcome.kind === 'error' ? [{ file: r.file.display, message: r.outcome.message }] : [])),
     ...report.results.flatMap((r) =>
       r.outcome.kind === 'scanned' && r.outcome.problems
-        ? r.outcome.problems.map((p) => ({ file: r.file.display, message: `line ${p.line + 1}, column ${p.character + 1}: ${p.message} (the rest of the file was checked)` }))
+        ? r.outcome.problems.map((p) => ({ file: r.file.display, message: `line ${p.line + 1}, column ${p.character + 1}: ${p.message.replace(/\.$/, '')} (the rest of the file was checked)` }))
         : [],
     ),
   ];

@@ -139,7 +139,7 @@ function manifestOptions(file: SourceFile, options: ScanOptions): ManifestOption
   } catch {
     siblings = undefined;
   }
-  return { ...analysisOptions(options), siblings };
+  return { ...analysisOptions(options), siblings, path: file.display };
 }
 
 /** Reads and analyses one file. Never throws for problems with the file itself. */

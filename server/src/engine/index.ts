@@ -87,8 +87,9 @@ export class Engine {
 
   /** Parses a dependency manifest named `fileName` (its base name decides the format), or undefined for other files. */
   parseManifest(fileName: string, text: string): Manifest | undefined {
-    const kind = manifestKindOf(fileName);
-    return kind ? parseManifest(kind, text, (t) => this.parse(t), fileName) : undefined;
+    const base = fileName.split(/[\\/]/).pop() ?? fileName;
+    const kind = manifestKindOf(base);
+    return kind ? parseManifest(kind, text, (t) => this.parse(t), base) : undefined;
   }
 
   /**
@@ -99,7 +100,7 @@ export class Engine {
   analyzeManifest(fileName: string, text: string, options: ManifestOptions = {}): AnalysisResult & { manifest: Manifest } {
     const manifest = this.parseManifest(fileName, text);
     if (!manifest) throw new Error(`not a dependency manifest: ${fileName}`);
-    const deps = analyzeManifest(manifest, text, options);
+    const deps = analyzeManifest(manifest, text, { path: fileName, ...options });
     return { ...EMPTY_RESULT, findings: deps.findings, suppressed: deps.suppressed, problems: deps.problems, hasSyntaxErrors: deps.problems.length > 0, manifest };
   }
 

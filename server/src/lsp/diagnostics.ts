@@ -74,6 +74,6 @@ export function problemDiagnostic(problem: { range: Diagnostic['range']; message
     range: problem.range,
     severity: DiagnosticSeverity.Warning,
     source: DIAGNOSTIC_SOURCE,
-    message: `ThreatLens could not read this: ${problem.message}. The rest of the file was still checked.`,
+    message: `ThreatLens could not read this: ${problem.message.replace(/\.$/, '')}. The rest of the file was still checked.`,
   };
 }

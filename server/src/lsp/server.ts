@@ -360,7 +360,7 @@ export class ThreatLensServer {
     const text = doc.text;
     const manifest = manifestName(doc.uri, doc.languageId);
     if (manifest && !LANGUAGES.has(doc.languageId)) {
-      const result = engine.analyzeManifest(manifest, text, { ...options, siblings: siblingsOf(doc.uri) });
+      const result = engine.analyzeManifest(manifest, text, { ...options, siblings: siblingsOf(doc.uri), path: doc.uri.replace(/[?#].*$/, '') });
       const analysis: Analysis = { version: doc.version, findings: result.findings, timedOut: false, problems: result.problems ?? [], manifest: result.manifest, advisories };
       doc.analysis = analysis;
       return analysis;

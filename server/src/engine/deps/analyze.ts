@@ -17,6 +17,19 @@ export interface ManifestOptions extends AnalysisOptions {
   siblings?: readonly string[];
   /** Advisory data to check pins against (the bundled snapshot by default). */
   advisories?: AdvisoryDb;
+  /** The manifest's path (any form, `/` or `\\` separated), to tell development-only files apart. */
+  path?: string;
+}
+
+/** Names that mark a requirements file or folder as development tooling only. */
+const DEV_WORDS = /(^|[-_.\/])(dev|develop|test|tests|testing|docs?|lint|typing|mypy|ci|bench|benchmarks?|\.github)([-_.\/]|$)/i;
+
+/** True when `path` looks like a manifest for development tools only (docs builds, tests, linters). */
+export function isDevOnly(path: string | undefined): boolean {
+  if (!path) return false;
+  // The file and its folder only: a checkout under /home/dev/... is not a dev-only file.
+  const parts = path.split(/[\\/]/).filter(Boolean).slice(-2);
+  return parts.some((p) => DEV_WORDS.test(p.replace(/\.(txt|in)$/i, '')));
 }
 
 /** A problem met while parsing a manifest (malformed line), as a range. */
@@ -106,6 +119,7 @@ export function analyzeManifest(manifest: Manifest, text: string, options: Manif
       advisories,
       pinsExpected: expected,
       lockFile,
+      devOnly: isDevOnly(options.path),
       report(r: ManifestReport) {
         const where = range(r.span);
         suppressions ??= new Suppressions(directiveComments(text));

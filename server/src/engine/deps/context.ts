@@ -38,6 +38,11 @@ export interface ManifestContext {
   readonly pinsExpected: boolean;
   /** The lock file next to the manifest that pins its dependencies, if any (`uv.lock`). */
   readonly lockFile?: string;
+  /**
+   * True for files that only set up development tools (docs builds, tests, linters), judged from
+   * the path: `requirements-dev.txt`, `docs/requirements.txt`. Their findings weigh less.
+   */
+  readonly devOnly: boolean;
   report(report: ManifestReport): void;
 }
 

@@ -61,6 +61,7 @@ export function parseSetupCfg(text: string): Manifest {
       }
       key = undefined;
     };
+    let otherKey = false;
     for (const line of physicalLines(text)) {
       const t = line.text;
       if (/^\s*[#;]/.test(t)) continue;
@@ -68,6 +69,8 @@ export function parseSetupCfg(text: string): Manifest {
         continue;
       }
       const indented = /^\s/.test(t);
+      // The continuation lines of a key we do not read (`packages =` and its list).
+      if (indented && !key && otherKey) continue;
       if (indented && key) {
         const body = stripInline(t);
         const lead = body.length - body.trimStart().length;
@@ -76,6 +79,7 @@ export function parseSetupCfg(text: string): Manifest {
         continue;
       }
       flush();
+      otherKey = false;
       const header = /^\s*\[([^\]]+)\]/.exec(t);
       if (header) {
         section = header[1].trim().toLowerCase();
@@ -92,7 +96,10 @@ export function parseSetupCfg(text: string): Manifest {
       let target: string | undefined;
       if (section === 'options' && LIST_KEYS.has(name)) target = name;
       else if (section === 'options.extras_require') target = `extras_require.${name}`;
-      if (!target) continue;
+      if (!target) {
+        otherKey = true;
+        continue;
+      }
       key = { name, section: target, values: [], multiLine: false };
       const rest = stripInline(t.slice(kv[0].length));
       if (rest.trim()) {
