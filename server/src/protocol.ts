@@ -38,7 +38,19 @@ export interface ThreatLensSettings {
     /** `threatlens.advisories.online`: also ask the OSV API about pinned versions (off by default). */
     online: boolean;
   };
+  /** `threatlens.scanOnStartup`: scan the whole workspace when the extension starts. */
+  scanOnStartup: boolean;
+  explorer: {
+    /** `threatlens.explorer.groupBy`: how the Findings view groups findings. */
+    groupBy: ExplorerGrouping;
+    /** `threatlens.explorer.minimumSeverity`: findings below this severity are not listed. */
+    minimumSeverity: RuleSeverity;
+  };
 }
+
+export type ExplorerGrouping = 'threat' | 'stage' | 'file' | 'severity';
+
+export const EXPLORER_GROUPINGS: readonly ExplorerGrouping[] = ['threat', 'stage', 'file', 'severity'];
 
 /** The section name under which the settings live (`workspace.getConfiguration(SETTINGS_SECTION)`). */
 export const SETTINGS_SECTION = 'threatlens';
@@ -55,6 +67,11 @@ export const DEFAULT_SETTINGS: ThreatLensSettings = {
   timeBudgetMs: 2000,
   advisories: {
     online: false,
+  },
+  scanOnStartup: false,
+  explorer: {
+    groupBy: 'threat',
+    minimumSeverity: 'low',
   },
 };
 
@@ -85,6 +102,7 @@ export function resolveSettings(raw: unknown): ThreatLensSettings {
   }
   const budget = r.timeBudgetMs;
   const advisories = isRecord(r.advisories) ? r.advisories : {};
+  const explorer = isRecord(r.explorer) ? r.explorer : {};
   return {
     enable: typeof r.enable === 'boolean' ? r.enable : d.enable,
     run: r.run === 'onType' || r.run === 'onSave' ? r.run : d.run,
@@ -97,6 +115,11 @@ export function resolveSettings(raw: unknown): ThreatLensSettings {
     timeBudgetMs: typeof budget === 'number' && Number.isFinite(budget) && budget > 0 ? budget : d.timeBudgetMs,
     advisories: {
       online: typeof advisories.online === 'boolean' ? advisories.online : d.advisories.online,
+    },
+    scanOnStartup: typeof r.scanOnStartup === 'boolean' ? r.scanOnStartup : d.scanOnStartup,
+    explorer: {
+      groupBy: (EXPLORER_GROUPINGS as readonly unknown[]).includes(explorer.groupBy) ? (explorer.groupBy as ExplorerGrouping) : d.explorer.groupBy,
+      minimumSeverity: (RULE_SEVERITIES as readonly unknown[]).includes(explorer.minimumSeverity) ? (explorer.minimumSeverity as RuleSeverity) : d.explorer.minimumSeverity,
     },
   };
 }
@@ -117,6 +140,8 @@ export interface StatusParams {
   findings?: number;
   /** A short human-readable explanation, e.g. why the server is slow or what failed. */
   message?: string;
+  /** The workspace scan: running or not, and what the last (or current) scan has found so far. */
+  workspace?: { scanning: boolean; files: number; findings: number };
 }
 
 /** Client -> server request `threatlens/rules`: every rule the server knows, for a quick pick. */
@@ -140,6 +165,88 @@ export interface RuleDocParams {
 
 export interface RuleDocResult {
   markdown: string;
+}
+
+/**
+ * Client -> server request `threatlens/catalog`: everything the explorer and the details view show
+ * about rules and threats, so the client bundle carries no catalog data of its own.
+ */
+export const CATALOG_REQUEST = 'threatlens/catalog';
+
+export interface CatalogLink {
+  id: string;
+  name: string;
+  url?: string;
+}
+
+export interface CatalogThreat {
+  id: string;
+  name: string;
+  severity: RuleSeverity;
+  summary: string;
+  /** Where the threat comes from: `atlas-case-study`, `incident`, `literature`. */
+  source: string;
+  sourceRef?: { title: string; url?: string };
+  stages: string[];
+  techniques: CatalogLink[];
+  tactics: CatalogLink[];
+  mitigations: { id?: string; name: string; text?: string; url?: string }[];
+  cwe: string[];
+  owasp: string[];
+  /** Rules whose findings evidence this threat. */
+  rules: string[];
+  /** How the threat shows (or does not show) in code. */
+  inCode?: string;
+}
+
+export interface CatalogRule {
+  id: string;
+  name: string;
+  title: string;
+  family: string;
+  severity: RuleSeverity;
+  cwe: string[];
+  threats: string[];
+  techniques: CatalogLink[];
+  finds: string;
+  why: string;
+  example: string;
+  useInstead: string;
+  /** Code fence language of the examples (`python`, `text`, `toml`, `yaml`, `ini`). */
+  exampleLanguage: string;
+  references: { title: string; url: string }[];
+}
+
+export interface CatalogResult {
+  /** Lifecycle stages in lifecycle order. */
+  stages: string[];
+  threats: CatalogThreat[];
+  rules: CatalogRule[];
+  atlasVersion: string;
+}
+
+/**
+ * Client -> server request `threatlens/scanWorkspace`: analyses the files of the workspace folders
+ * (Python, notebooks, manifests; honouring `threatlens.exclude`, `.gitignore` and the default
+ * excludes) and publishes diagnostics for those not open in the editor. Reports progress through
+ * the request's `workDoneToken` and stops when the request is cancelled.
+ */
+export const SCAN_WORKSPACE_REQUEST = 'threatlens/scanWorkspace';
+
+export interface ScanWorkspaceParams {
+  /** Only these files (`file:` URIs), e.g. the files git reports as changed. */
+  uris?: string[];
+  /** LSP work-done progress token the server reports through. */
+  workDoneToken?: string | number;
+}
+
+export interface ScanWorkspaceResult {
+  files: number;
+  findings: number;
+  /** Files that could not be read or parsed. */
+  errors: number;
+  durationMs: number;
+  cancelled: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
