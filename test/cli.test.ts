@@ -445,6 +445,9 @@ describe('dependency manifests', () => {
     assert.equal(vuln.fixes[0].edits[0].newText.length > 0, true);
     assert.ok(vuln.threats.some((t) => t.id === 'MLT-016'));
     assert.ok(vuln.atlas.some((t) => t.id === 'AML.T0010.001'));
+    // A snippet fix (a version to fill in) is written with its placeholder as plain text.
+    const unpinned = report.findings.find((f) => f.ruleId === 'TL001' && f.file === 'requirements.txt')!;
+    assert.deepEqual(unpinned.fixes[0].edits[0], { range: { start: { line: 1, column: 6 }, end: { line: 1, column: 6 } }, newText: '==VERSION' });
   });
 
   it('reports a malformed line once and still checks the rest of the file', () => {

@@ -3,7 +3,7 @@
  * docs/cli-json-schema.json: keys are only ever added within a version, never renamed or removed.
  * Lines and columns are 1-based; columns count UTF-16 code units.
  */
-import { getRule, techniquesOf, threatsOf, type Severity } from '../engine';
+import { getRule, plainSnippet, techniquesOf, threatsOf, type Severity } from '../engine';
 import { TOOL_NAME } from './meta';
 import { errorsOf, findingsOf, oneBased, skippedOf, summarize, type OneBasedRange, type Problem, type ScanReport } from './report';
 
@@ -54,7 +54,8 @@ export function buildJsonReport(report: ScanReport): JsonReport {
         fixes: finding.fixes.map((fix) => ({
           title: fix.title,
           safety: fix.safety,
-          edits: fix.edits.map((e) => ({ range: oneBased(e.range), newText: e.newText })),
+          // Snippet placeholders (`${1:VERSION}`) are written as their plain text (`VERSION`).
+          edits: fix.edits.map((e) => ({ range: oneBased(e.range), newText: fix.snippet ? plainSnippet(e.newText) : e.newText })),
         })),
       };
     }),

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ruleMarkdown, techniquesOf, threatsOf, type NotebookProgram, type Range, type Rule, type Severity } from '../engine';
+import { plainSnippet, ruleMarkdown, techniquesOf, threatsOf, type NotebookProgram, type Range, type Rule, type Severity } from '../engine';
 import { atlasVersion, getThreat } from '../engine/catalog';
 import { TOOL_DISPLAY_NAME, TOOL_HOMEPAGE } from './meta';
 import { errorsOf, findingsOf, skippedOf, type Problem, type ScanReport } from './report';
@@ -234,7 +234,7 @@ export function buildSarif(report: ScanReport, options: SarifOptions = {}) {
               artifactChanges: [
                 {
                   artifactLocation: artifact(file),
-                  replacements: fix.edits.map((e) => ({ deletedRegion: region(e.range), insertedContent: { text: e.newText } })),
+                  replacements: fix.edits.map((e) => ({ deletedRegion: region(e.range), insertedContent: { text: fix.snippet ? plainSnippet(e.newText) : e.newText } })),
                 },
               ],
             })),
