@@ -18,7 +18,7 @@ export default defineRule({
     techniques: DEPENDENCY_LINKS.techniques,
     docs: {
       finds:
-        'A requirement with no version at all (reported as low in notebooks, scripts and development-only files such as `requirements-dev.txt` or `docs/requirements.txt`) in a requirements file, an application `pyproject.toml` or `Pipfile` without a lock file, a conda environment, or a `pip install` line of a notebook or script. Library metadata (a package\'s `pyproject.toml`, `setup.cfg`, `setup.py`, `requirements.in`) and projects with a lock file are left alone.',
+        'A requirement with no version at all (reported as low in notebooks, scripts and development-only files such as `requirements-dev.txt` or `docs/requirements.txt`) in a requirements file, an application `pyproject.toml` or `Pipfile` without a lock file, a conda environment, or a `pip install` line of a notebook or script. Library metadata (a package\'s `pyproject.toml`, `setup.cfg`, `setup.py`, `requirements.in`), projects with a lock file and the packaging tools themselves (`pip`, `setuptools`, `wheel`, `uv`, `virtualenv`, as in `pip install -U pip`) are left alone.',
       why:
         'Every install takes whatever release the index serves that day. A hijacked maintainer account, a malicious release or a package that shadows yours on another index reaches your training box or server at the next `pip install`, and nobody can say which version ran last week. Pinning (with hashes, or through a lock file) makes an install repeatable and reviewable.',
       example: 'torch\ntransformers[torch]\n',
