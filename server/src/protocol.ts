@@ -257,6 +257,28 @@ export const Commands = {
   /** Argument: a rule id (`TL001`); without one the user picks a rule. */
   showRuleDoc: 'threatlens.showRuleDoc',
   restartServer: 'threatlens.restartServer',
+  /** Analyses the workspace (`threatlens/scanWorkspace`) with a cancellable progress notification. */
+  scanWorkspace: 'threatlens.scanWorkspace',
+  /** Analyses the files git reports as changed or untracked. */
+  scanChangedFiles: 'threatlens.scanChangedFiles',
+  /** Argument: a threat id (`MLT-001`), a rule id or a `threatlens-doc:` URI; without one the user picks a threat. */
+  showThreatDetails: 'threatlens.showThreatDetails',
+  /** Applies the `source.fixAll.threatlens` action to the active editor. */
+  fixAllInFile: 'threatlens.fixAllInFile',
+  /** Findings view: argument an ExplorerGrouping, or a quick pick. */
+  groupFindingsBy: 'threatlens.findings.groupBy',
+  groupFindingsByThreat: 'threatlens.findings.groupByThreat',
+  groupFindingsByStage: 'threatlens.findings.groupByStage',
+  groupFindingsByFile: 'threatlens.findings.groupByFile',
+  groupFindingsBySeverity: 'threatlens.findings.groupBySeverity',
+  /** Findings view: argument the filter text, or an input box. */
+  filterFindings: 'threatlens.findings.filter',
+  clearFindingsFilter: 'threatlens.findings.clearFilter',
+  /** Tree item commands (argument: the tree node). */
+  applyFix: 'threatlens.finding.applyFix',
+  ignoreFinding: 'threatlens.finding.ignore',
+  openDetails: 'threatlens.openDetails',
+  copyAsMarkdown: 'threatlens.copyAsMarkdown',
 } as const;
 
 /**

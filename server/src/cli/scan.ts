@@ -223,54 +223,89 @@ interface WorkerReply {
  * Scans `files` and returns one result per file, in the same order; `onResult` also sees them in
  * that order. With `jobs > 1` (and enough files, or `jobs` chosen explicitly) the files are shared
  * among worker threads, each with its own engine; otherwise the engine is created once, here.
+ *
+ * When `signal` aborts, no further file is started, the worker threads are terminated and the
+ * promise resolves with the results finished so far, in file order.
+ * Without a signal nothing changes: the single-thread loop then never yields.
  */
 export async function scanFiles(
   files: readonly SourceFile[],
-  options: ScanOptions & { jobs?: number; explicitJobs?: boolean },
+  options: ScanOptions & { jobs?: number; explicitJobs?: boolean; signal?: AbortSignal },
   onResult?: (result: FileResult) => void,
 ): Promise<FileResult[]> {
+  const signal = options.signal;
   const jobs = Math.min(options.jobs ?? defaultJobs(), files.length);
   const useWorkers = jobs > 1 && (options.explicitJobs || files.length >= WORKER_THRESHOLD) && isMainThread;
   if (!useWorkers) {
     const engine = await Engine.create();
     const results: FileResult[] = [];
     for (const file of files) {
+      if (signal) {
+        // Let the caller's event loop run (and notice a cancellation) between files.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (signal.aborted) break;
+      }
       const result = scanFile(engine, file, options);
       onResult?.(result);
       results.push(result);
     }
     return results;
   }
+  if (signal?.aborted) return [];
   const results: (FileResult | undefined)[] = new Array(files.length);
   let next = 0;
   let flushed = 0;
   const flush = () => {
-    while (flushed < files.length && results[flushed]) onResult?.(results[flushed++]!);
+    // `onResult?.(results[flushed++])` would skip the increment when there is no callback.
+    while (flushed < files.length && results[flushed]) {
+      const result = results[flushed++]!;
+      onResult?.(result);
+    }
   };
   const scanOptions: ScanOptions = { analysis: options.analysis, maxFileBytes: options.maxFileBytes, extraAdvisories: options.extraAdvisories };
-  await Promise.all(
-    Array.from({ length: jobs }, () => {
-      const worker = new Worker(__filename, { workerData: { threatlensScanWorker: scanOptions } });
-      return new Promise<void>((resolve, reject) => {
-        const feed = () => {
-          if (next >= files.length) {
-            void worker.terminate().then(() => resolve());
-            return;
-          }
-          const index = next++;
-          worker.postMessage({ index, file: files[index] } satisfies WorkerRequest);
-        };
-        worker.on('message', (reply: WorkerReply) => {
-          results[reply.index] = reply.result;
-          flush();
-          feed();
+  const stops: (() => void)[] = [];
+  const onAbort = () => {
+    for (const stop of stops) stop();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await Promise.all(
+      Array.from({ length: jobs }, () => {
+        const worker = new Worker(__filename, { workerData: { threatlensScanWorker: scanOptions } });
+        return new Promise<void>((resolve, reject) => {
+          let finished = false;
+          const finish = () => {
+            if (finished) return;
+            finished = true;
+            void worker.terminate().then(() => resolve(), () => resolve());
+          };
+          stops.push(finish);
+          const feed = () => {
+            if (finished) return;
+            if (next >= files.length || signal?.aborted) {
+              finish();
+              return;
+            }
+            const index = next++;
+            worker.postMessage({ index, file: files[index] } satisfies WorkerRequest);
+          };
+          worker.on('message', (reply: WorkerReply) => {
+            if (finished) return;
+            results[reply.index] = reply.result;
+            flush();
+            feed();
+          });
+          worker.on('error', (err) => {
+            if (!finished) reject(err);
+          });
+          worker.on('online', feed);
         });
-        worker.on('error', reject);
-        worker.on('online', feed);
-      });
-    }),
-  );
-  return results as FileResult[];
+      }),
+    );
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  return signal?.aborted ? results.filter((r): r is FileResult => r !== undefined) : (results as FileResult[]);
 }
 
 /** Worker side: one engine per thread, then scan whatever file the main thread sends. */

@@ -124,6 +124,30 @@ export function notebookProgram(json: string): NotebookProgram {
   return { text: parts.join(''), cells: out };
 }
 
+/**
+ * One Python program from code cells given one by one (as an editor syncs them), in order: the same
+ * layout as `notebookProgram` builds from .ipynb JSON (magics rewritten line for line, every cell
+ * ending with a line break), so `mapNotebookFindings` maps findings back to the cells. `number` is
+ * the cell's 1-based position among all cells of the notebook; `fileLines` stays unset.
+ */
+export function notebookProgramFromCells(cells: readonly { text: string; number: number }[]): NotebookProgram {
+  const parts: string[] = [];
+  const out: NotebookCell[] = [];
+  let line = 0;
+  for (const cell of cells) {
+    // Editors may hand cells over with Windows line breaks; the program is split at `\n` only.
+    const source = cell.text.replace(/\r\n?/g, '\n');
+    const rewritten = rewriteMagics(source);
+    let text = rewritten.text;
+    if (!text.endsWith('\n')) text += '\n';
+    const lineCount = text.split('\n').length - 1;
+    out.push({ number: cell.number, magics: rewritten.magics, startLine: line, lineCount, source });
+    parts.push(text);
+    line += lineCount;
+  }
+  return { text: parts.join(''), cells: out };
+}
+
 /** The cell holding a line of the combined program. */
 export function cellOfLine(nb: NotebookProgram, line: number): NotebookCell | undefined {
   return nb.cells.find((c) => line >= c.startLine && line < c.startLine + c.lineCount);

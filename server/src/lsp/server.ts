@@ -8,17 +8,21 @@
  * `threatlens.timeBudgetMs`, and every failure is caught per document and per request.
  */
 import {
+  CancellationTokenSource,
   CodeActionKind,
   ErrorCodes,
   ResponseError,
   TextDocumentSyncKind,
+  type CancellationToken,
   type CodeAction,
   type CodeActionParams,
   type Connection,
+  type DidChangeWatchedFilesParams,
   type Hover,
   type HoverParams,
   type InitializeParams,
   type ServerCapabilities,
+  type WorkDoneProgressReporter,
 } from 'vscode-languageserver/node';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -43,9 +47,14 @@ import { lookupOsv, defaultCacheDir } from '../engine/deps/osv';
 import { pinnedVersion } from '../engine/deps/versions';
 import { requirementHover } from '../engine/deps/hover';
 import {
+  CATALOG_REQUEST,
   RULE_DOC_REQUEST,
   RULES_REQUEST,
+  SCAN_WORKSPACE_REQUEST,
   STATUS_NOTIFICATION,
+  type CatalogResult,
+  type ScanWorkspaceParams,
+  type ScanWorkspaceResult,
   type RuleDocParams,
   type RuleDocResult,
   type RulesResult,
@@ -53,11 +62,14 @@ import {
   type StatusParams,
   type ThreatLensSettings,
 } from '../protocol';
+import { catalog } from './catalog';
 import { codeActions, FIX_ALL_KIND } from './codeActions';
 import { defaultDocsDir, problemDiagnostic, toDiagnostic } from './diagnostics';
 import { DocumentStore, type Analysis, type OpenDocument, type RunReason } from './documents';
+import { JUPYTER_NOTEBOOK_TYPE, NotebookSync } from './notebooks';
 import { ExcludeMatcher, SettingsStore, toAnalysisOptions } from './settings';
 import { rangeContains } from './text';
+import { filePath, WorkspaceScanner } from './workspace';
 
 export interface ThreatLensServerOptions {
   /** Quiet time after the last keystroke before a document is analysed (ms). Default 150. */
@@ -131,6 +143,9 @@ export class ThreatLensServer {
   private readonly workspaceFolderEvents: boolean;
   private readonly snippets: boolean;
   private readonly cacheDir: string | undefined;
+  private readonly workDoneProgress: boolean;
+  private readonly scanner: WorkspaceScanner;
+  private readonly notebooks: NotebookSync;
 
   private constructor(
     private readonly connection: Connection,
@@ -149,10 +164,55 @@ export class ThreatLensServer {
     const init = (params.initializationOptions ?? {}) as InitializationOptions;
     this.snippets = init.snippets === true;
     this.cacheDir = typeof init.cacheDir === 'string' ? init.cacheDir : undefined;
+    this.workDoneProgress = caps.window?.workDoneProgress === true;
+    this.scanner = new WorkspaceScanner({
+      connection,
+      settings: this.settings,
+      exclude: this.exclude,
+      docsDir: this.docsDir,
+      isOpen: (p) => this.isOpen(p),
+      status: (s) => this.status(s),
+      log: (m) => connection.console.log(m),
+    });
+    this.scanner.setFolders(params.workspaceFolders, params.rootUri);
+    this.notebooks = new NotebookSync({
+      connection,
+      engine,
+      docsDir: this.docsDir,
+      debounceMs: this.debounceMs,
+      settingsFor: async (uri) => {
+        const settings = await this.settings.get(uri);
+        return { settings, analyze: settings.enable && !this.exclude.isExcluded(uri, settings.exclude) };
+      },
+      peekSettings: (uri) => this.settings.peek(uri),
+      generation: () => this.settings.generation,
+      published: (findings, timedOut, uri) =>
+        this.status(
+          timedOut
+            ? { state: 'slow', findings, message: `Analysing ${displayName(uri)} hit the time budget (threatlens.timeBudgetMs); the findings are partial.` }
+            : { state: 'ok', findings },
+        ),
+      fail: (what, err) => this.fail(what, err),
+      opened: (uri) => this.scanner.opened(uri),
+      closed: (uri) => {
+        this.settings.forget(uri);
+        this.scanner.closed(uri);
+      },
+    });
+  }
+
+  /** True when the file at `fsPath` is open in the editor, as a document or as a synced notebook. */
+  private isOpen(fsPath: string): boolean {
+    return (
+      this.documents.all().some((d) => filePath(d.uri) === fsPath) ||
+      this.notebooks.openNotebooks().some((uri) => filePath(uri) === fsPath)
+    );
   }
 
   /** True for documents the server analyses: Python (files and cells) and dependency manifests. */
   private handles(doc: OpenDocument): boolean {
+    // Cells of a notebook synced as a notebook are analysed together, by NotebookSync.
+    if (this.notebooks.isCell(doc.uri)) return false;
     return LANGUAGES.has(doc.languageId) || manifestName(doc.uri, doc.languageId) !== undefined;
   }
 
@@ -192,6 +252,10 @@ export class ThreatLensServer {
       workspace: {
         workspaceFolders: { supported: true, changeNotifications: true },
       },
+      notebookDocumentSync: {
+        notebookSelector: [{ notebook: { notebookType: JUPYTER_NOTEBOOK_TYPE }, cells: [{ language: 'python' }] }],
+        save: true,
+      },
     };
   }
 
@@ -199,7 +263,10 @@ export class ThreatLensServer {
     const c = this.connection;
     c.onInitialized(() => {
       if (this.workspaceFolderEvents) {
-        c.workspace.onDidChangeWorkspaceFolders((e) => this.exclude.addFolders(e.added, e.removed));
+        c.workspace.onDidChangeWorkspaceFolders((e) => {
+          this.exclude.addFolders(e.added, e.removed);
+          this.scanner.changeFolders(e.added, e.removed);
+        });
       }
       if (this.engineError) this.status({ state: 'error', message: `Parser not loaded: ${this.engineError}` });
       else this.status({ state: 'ok' });
@@ -237,7 +304,8 @@ export class ThreatLensServer {
       this.guard('didClose', () => {
         this.documents.close(textDocument.uri);
         this.settings.forget(textDocument.uri);
-        void c.sendDiagnostics({ uri: textDocument.uri, diagnostics: [] });
+        // A scanned workspace file gets its on-disk findings back; anything else is cleared.
+        if (!this.scanner.closed(textDocument.uri)) void c.sendDiagnostics({ uri: textDocument.uri, diagnostics: [] });
       });
     });
 
@@ -247,8 +315,16 @@ export class ThreatLensServer {
         for (const doc of this.documents.all()) {
           if (this.handles(doc)) this.schedule(doc, 'config', 0);
         }
+        this.notebooks.refreshAll();
+        this.scanner.rescan();
       });
     });
+
+    c.onDidChangeWatchedFiles((params: DidChangeWatchedFilesParams) => {
+      void this.scanner.filesChanged(params.changes ?? []).catch((err) => this.fail('re-analysing changed files', err));
+    });
+
+    this.notebooks.listen(c);
 
     c.onHover((params) => this.hover(params));
     c.onCodeAction((params) => this.codeAction(params));
@@ -266,12 +342,56 @@ export class ThreatLensServer {
       return { markdown: ruleMarkdown(rule) };
     });
 
+    c.onRequest(CATALOG_REQUEST, (): CatalogResult | ResponseError<void> => {
+      try {
+        return catalog();
+      } catch (err) {
+        this.fail('building the catalog', err);
+        return new ResponseError(ErrorCodes.InternalError, `ThreatLens could not build its catalog: ${shortError(err)}`);
+      }
+    });
+    c.onRequest(SCAN_WORKSPACE_REQUEST, (params: ScanWorkspaceParams | undefined, token: CancellationToken) => this.scanWorkspace(params, token));
+
     c.onShutdown(() => this.dispose());
   }
 
   /** Frees every tree and timer (on shutdown, or when a test is done with the server). */
   dispose(): void {
     this.documents.disposeAll();
+    this.notebooks.dispose();
+    this.scanner.dispose();
+  }
+
+  private async scanWorkspace(params: ScanWorkspaceParams | undefined, token: CancellationToken): Promise<ScanWorkspaceResult | ResponseError<void>> {
+    if (!this.engine) {
+      return new ResponseError(ErrorCodes.InternalError, `ThreatLens cannot scan: the Python parser is not loaded (${this.engineError ?? 'unknown error'}).`);
+    }
+    const tokenSource = new CancellationTokenSource();
+    token.onCancellationRequested(() => tokenSource.cancel());
+    let progress: WorkDoneProgressReporter;
+    const tokenGiven = params?.workDoneToken;
+    if (tokenGiven !== undefined && (typeof tokenGiven === 'string' || typeof tokenGiven === 'number')) {
+      progress = this.connection.window.attachWorkDoneProgress(tokenGiven);
+    } else if (this.workDoneProgress) {
+      // No token in the request: ask the client for one (its cancel button then stops the scan too).
+      try {
+        const created = await this.connection.window.createWorkDoneProgress();
+        created.token.onCancellationRequested(() => tokenSource.cancel());
+        progress = created;
+      } catch {
+        progress = this.connection.window.attachWorkDoneProgress(undefined);
+      }
+    } else {
+      progress = this.connection.window.attachWorkDoneProgress(undefined);
+    }
+    try {
+      return await this.scanner.scan(params, tokenSource.token, progress);
+    } catch (err) {
+      this.fail('scanning the workspace', err);
+      return new ResponseError(ErrorCodes.InternalError, `The ThreatLens workspace scan failed: ${shortError(err)}`);
+    } finally {
+      tokenSource.dispose();
+    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -432,6 +552,12 @@ export class ThreatLensServer {
 
   private async hover(params: HoverParams): Promise<Hover | null> {
     try {
+      if (this.notebooks.isCell(params.textDocument.uri)) {
+        const cell = await this.notebooks.cellAnalysis(params.textDocument.uri);
+        const hits = cell?.analysis.findings.filter((f) => rangeContains(f.range, params.position)) ?? [];
+        if (hits.length === 0) return null;
+        return { contents: { kind: 'markdown', value: hits.map((f) => findingHover(f)).join('\n\n---\n\n') }, range: hits[0].range };
+      }
       const doc = this.documents.get(params.textDocument.uri);
       if (!doc) return null;
       const analysis = await this.currentAnalysis(doc);
@@ -455,6 +581,21 @@ export class ThreatLensServer {
 
   private async codeAction(params: CodeActionParams): Promise<CodeAction[]> {
     try {
+      if (this.notebooks.isCell(params.textDocument.uri)) {
+        const cell = await this.notebooks.cellAnalysis(params.textDocument.uri);
+        if (!cell) return [];
+        // Every edit targets this cell's URI only: the findings' fixes never reach another cell.
+        return codeActions({
+          uri: params.textDocument.uri,
+          document: cell.document,
+          analysis: cell.analysis,
+          tree: undefined,
+          diagnostics: params.context.diagnostics,
+          only: params.context.only,
+          documentChanges: this.documentChanges,
+          snippets: this.snippets,
+        });
+      }
       const doc = this.documents.get(params.textDocument.uri);
       if (!doc || !this.engine) return [];
       const analysis = await this.currentAnalysis(doc);
@@ -490,8 +631,12 @@ export class ThreatLensServer {
 
   // -------------------------------------------------------------------------------------------
 
+  /** Sends `threatlens/status`, with the workspace scan's state once there is one ('analyzing' while it runs). */
   private status(params: StatusParams): void {
-    void this.connection.sendNotification(STATUS_NOTIFICATION, params);
+    const workspace = this.scanner?.workspaceStatus();
+    const full: StatusParams = workspace ? { ...params, workspace } : params;
+    if (workspace?.scanning && full.state === 'ok') full.state = 'analyzing';
+    void this.connection.sendNotification(STATUS_NOTIFICATION, full);
   }
 
   /** Logs a failure and reports it in the status item; the server keeps serving. */

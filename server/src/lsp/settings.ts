@@ -74,6 +74,35 @@ export class SettingsStore {
     return settings;
   }
 
+  /**
+   * The settings of many files at once (a workspace scan), asked for in batched
+   * `workspace/configuration` requests rather than one per file. Known answers are reused; the new
+   * ones are not cached (a scan may cover thousands of files).
+   */
+  async getMany(uris: readonly string[]): Promise<ThreatLensSettings[]> {
+    if (!this.pull) return uris.map(() => this.pushed);
+    const out: ThreatLensSettings[] = new Array(uris.length);
+    const missing: number[] = [];
+    uris.forEach((uri, i) => {
+      const known = this.resolved.get(uri);
+      if (known) out[i] = known;
+      else missing.push(i);
+    });
+    const BATCH = 500;
+    for (let start = 0; start < missing.length; start += BATCH) {
+      const batch = missing.slice(start, start + BATCH);
+      let answers: unknown[] = [];
+      try {
+        const raw: unknown = await this.connection.workspace.getConfiguration(batch.map((i) => ({ section: SETTINGS_SECTION, scopeUri: uris[i] })));
+        answers = Array.isArray(raw) ? raw : [];
+      } catch (err) {
+        this.connection.console.error(`ThreatLens: could not read the settings of ${batch.length} files (${err instanceof Error ? err.message : String(err)}); using the defaults.`);
+      }
+      batch.forEach((i, k) => (out[i] = resolveSettings(answers[k])));
+    }
+    return out;
+  }
+
   /** Handles `workspace/didChangeConfiguration`: forget everything cached. */
   changed(params: DidChangeConfigurationParams): void {
     this.generations++;
