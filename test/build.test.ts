@@ -257,6 +257,7 @@ function newestInput(): number {
     ...filesUnder('grammars'),
     ...filesUnder('threat-catalog'),
     ...filesUnder('docs/rules'),
+    ...filesUnder('media'),
     'docs/threats.md',
   ];
   let newest = 0;
@@ -315,6 +316,8 @@ describe('VSIX', () => {
       /^extension\/threat-catalog\/.+/,
       /^extension\/docs\/rules\/.+/,
       /^extension\/docs\/threats\.md$/,
+      // The sidebar icon, the details view's CSS and script, the walkthrough pages.
+      /^extension\/media\/.+\.(svg|css|js|md|png)$/,
     ];
     for (const n of names) {
       assert.ok(!n.includes('node_modules/'), `${n}: no node_modules in the VSIX`);
