@@ -422,7 +422,9 @@ export async function launchChromium() {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update',
+      // Render webview iframes in the page's own process, so page screenshots include them.
+      '--disable-site-isolation-trials', '--disable-features=IsolateOrigins,site-per-process'],
   });
 }
 

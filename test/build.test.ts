@@ -310,7 +310,7 @@ describe('VSIX', () => {
       /^extension\/package\.json$/,
       /^extension\/(README|CHANGELOG)\.md$/i,
       /^extension\/LICENSE(\.txt|\.md)?$/i,
-      /^extension\/dist\/(client|server|cli)\.js(\.map)?$/,
+      /^extension\/dist\/(client|client-lsp|server|cli)\.js(\.map)?$/,
       /^extension\/dist\/web-tree-sitter\.wasm$/,
       /^extension\/grammars\/.+/,
       /^extension\/threat-catalog\/.+/,

@@ -6,14 +6,7 @@
  */
 import { t0 } from './t0';
 import * as vscode from 'vscode';
-import {
-  LanguageClient,
-  State,
-  TransportKind,
-  type LanguageClientOptions,
-  type ServerOptions,
-  type StateChangeEvent,
-} from 'vscode-languageclient/node';
+import type { LanguageClient, LanguageClientOptions, StateChangeEvent } from 'vscode-languageclient/node';
 import {
   Commands,
   EXPLORER_GROUPINGS,
@@ -84,9 +77,12 @@ const WATCHED_PATTERNS = ['**/*.py', '**/*.ipynb', ...MANIFEST_PATTERNS];
 export interface ThreatLensApi {
   /** Milliseconds from the start of the bundle's evaluation to the end of `activate` (server start not included). */
   activationMs: number;
+  /** The part of `activationMs` spent evaluating the bundle (its imports) before `activate` ran. */
+  loadMs: number;
   /** Resolves once the server runs and the catalog was requested; rejects if the server did not start. */
   ready: Promise<void>;
-  client: LanguageClient;
+  /** The language client, once it has been created (right after activation). */
+  client(): LanguageClient | undefined;
   findingsTree: FindingsTreeProvider;
   catalogTree: CatalogTreeProvider;
   /** Every ThreatLens finding currently in the diagnostics. */
@@ -141,15 +137,6 @@ export function activate(context: vscode.ExtensionContext): ThreatLensApi {
     return lastDetails.show(id);
   };
 
-  const serverModule = context.asAbsolutePath('dist/server.js');
-  const serverOptions: ServerOptions = {
-    run: { module: serverModule, transport: TransportKind.ipc },
-    debug: {
-      module: serverModule,
-      transport: TransportKind.ipc,
-      options: { execArgv: ['--nolazy', '--inspect=6011'] },
-    },
-  };
   const watchers = WATCHED_PATTERNS.map((p) => vscode.workspace.createFileSystemWatcher(p));
   context.subscriptions.push(...watchers);
   const clientOptions: LanguageClientOptions = {
@@ -160,9 +147,7 @@ export function activate(context: vscode.ExtensionContext): ThreatLensApi {
     initializationOptions: { snippets: true, cacheDir: vscode.Uri.joinPath(context.globalStorageUri, 'osv').fsPath } satisfies InitializationOptions,
   };
 
-  const c = new LanguageClient('threatlens', 'ThreatLens', serverOptions, clientOptions);
-  client = c;
-  const scanner = new Scanner(() => client, () => ready);
+  const scanner = new Scanner(() => client, () => ready, () => loadLsp().WorkDoneProgress.type);
   const scan = async (options: Parameters<Scanner['scan']>[0]): Promise<ScanWorkspaceResult> => {
     status.setScanning(true);
     try {
@@ -182,17 +167,6 @@ export function activate(context: vscode.ExtensionContext): ThreatLensApi {
       return undefined;
     }
   };
-
-  context.subscriptions.push(
-    c.onNotification(STATUS_NOTIFICATION, (params: StatusParams) => status.set(params)),
-    c.onDidChangeState((e: StateChangeEvent) => {
-      if (e.newState === State.Starting) status.set({ state: 'analyzing', message: 'Starting…' });
-      else if (e.newState === State.Running) {
-        status.set({ state: 'ok' });
-        if (!catalog.index) void catalog.load(c);
-      } else status.set({ state: 'error', message: 'The server stopped. Run "ThreatLens: Restart Server".' });
-    }),
-  );
 
   context.subscriptions.push(
     vscode.commands.registerCommand(Commands.showRuleDoc, (id?: unknown) => showRuleDoc(docs, client, id)),
@@ -327,10 +301,33 @@ export function activate(context: vscode.ExtensionContext): ThreatLensApi {
     return picked?.id;
   }
 
-  // The server starts in the background: activation does not wait for it.
-  const ready: Promise<void> = c.start().then(
+  // The server starts in the background, after activation has returned: starting it (forking the
+  // server process, registering the protocol features) is not part of VS Code's start-up.
+  const started = new Promise<void>((resolve, reject) =>
+    setTimeout(() => {
+      try {
+        const lsp = loadLsp();
+        const c = lsp.createLanguageClient(context.asAbsolutePath('dist/server.js'), clientOptions);
+        client = c;
+        context.subscriptions.push(
+          c.onNotification(STATUS_NOTIFICATION, (params: StatusParams) => status.set(params)),
+          c.onDidChangeState((e: StateChangeEvent) => {
+            if (e.newState === lsp.State.Starting) status.set({ state: 'analyzing', message: 'Starting…' });
+            else if (e.newState === lsp.State.Running) {
+              status.set({ state: 'ok' });
+              if (!catalog.index) void catalog.load(c);
+            } else status.set({ state: 'error', message: 'The server stopped. Run "ThreatLens: Restart Server".' });
+          }),
+        );
+        c.start().then(resolve, reject);
+      } catch (err) {
+        reject(err);
+      }
+    }, 0),
+  );
+  const ready: Promise<void> = started.then(
     async () => {
-      await catalog.load(c);
+      if (client) await catalog.load(client);
       if (vscode.workspace.getConfiguration(SETTINGS_SECTION).get<boolean>('scanOnStartup') && vscode.workspace.workspaceFolders?.length) {
         void scan({ location: vscode.ProgressLocation.Window, announce: false }).catch((err) =>
           output.appendLine(`ThreatLens start-up scan failed: ${errorMessage(err)}`),
@@ -346,11 +343,13 @@ export function activate(context: vscode.ExtensionContext): ThreatLensApi {
   ready.catch(() => undefined);
 
   const activationMs = performance.now() - t0;
+  const loadMs = activateStart - t0;
   output.info(`activated in ${activationMs.toFixed(0)} ms (loading the bundle: ${(activateStart - t0).toFixed(0)} ms)`);
   return {
     activationMs,
+    loadMs,
     ready,
-    client: c,
+    client: () => client,
     findingsTree,
     catalogTree,
     findings: () => store.all,
@@ -425,4 +424,13 @@ export async function deactivate(): Promise<void> {
   const c = client;
   client = undefined;
   if (c) await c.stop();
+}
+
+type LspModule = typeof import('./lsp');
+
+/** The language-client bundle (dist/client-lsp.js, next to this one), loaded on first use. */
+let lspModule: LspModule | undefined;
+function loadLsp(): LspModule {
+  // A plain require of a file next to the bundle: esbuild leaves it alone (see scripts/build.mjs).
+  return (lspModule ??= require('./client-lsp.js') as LspModule);
 }

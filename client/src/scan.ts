@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { WorkDoneProgress, type LanguageClient } from 'vscode-languageclient/node';
+import type { LanguageClient, WorkDoneProgress } from 'vscode-languageclient/node';
 import { SCAN_WORKSPACE_REQUEST, type ScanWorkspaceParams, type ScanWorkspaceResult } from '../../server/src/protocol';
 import { isScannablePath, parsePorcelainZ, plural } from './explorer/model';
 
@@ -26,6 +26,8 @@ export class Scanner {
   constructor(
     private readonly getClient: () => LanguageClient | undefined,
     private readonly ready: () => Promise<void>,
+    /** `WorkDoneProgress.type`, from the lazily loaded language-client bundle. */
+    private readonly workDoneType: () => typeof WorkDoneProgress.type,
   ) {}
 
   get scanning(): boolean {
@@ -54,7 +56,7 @@ export class Scanner {
       async (progress, cancel) => {
         const workDoneToken = `threatlens-scan-${process.pid}-${++tokens}`;
         let last = 0;
-        const sub = client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
+        const sub = client.onProgress(this.workDoneType(), workDoneToken, (value) => {
           if (value.kind === 'end') return;
           const pct = typeof value.percentage === 'number' ? Math.max(0, Math.min(100, value.percentage)) : undefined;
           const increment = pct !== undefined && pct > last ? pct - last : undefined;

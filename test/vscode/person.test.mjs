@@ -130,11 +130,24 @@ async function openDetailsView() {
   const shown = await poll(`the details view to show ${id}`, async () => {
     for (const frame of page.frames()) {
       const text = await frame.evaluate(() => document.body?.innerText ?? '').catch(() => '');
-      if (id && text.includes(id) && frame !== page.mainFrame()) return text;
+      if (id && text.includes(id) && frame !== page.mainFrame()) return { frame, text };
     }
     return undefined;
   });
-  return `"${title}" shows ${shown.length} characters about ${id}`;
+  // Visible, not just present: the heading has a size and its colour differs from the background.
+  const look = await poll('the details heading to be visible', () =>
+    shown.frame
+      .evaluate(() => {
+        const h = document.querySelector('h1');
+        if (!h) return undefined;
+        const r = h.getBoundingClientRect();
+        const color = getComputedStyle(h).color;
+        const background = getComputedStyle(document.body).backgroundColor;
+        return r.width > 0 && r.height > 0 && color !== background ? { color, background, heading: h.textContent?.trim() ?? '' } : undefined;
+      })
+      .catch(() => undefined),
+  );
+  return `"${title}" shows ${shown.text.length} characters about ${id}; heading "${look.heading}" in ${look.color} on ${look.background}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -201,7 +214,8 @@ async function main() {
       return `port ${server.port}`;
     });
 
-    await step('open train.py through Quick Open', () => quickOpen('train.py'));
+    // gradio_demo.py's first finding (TL301, trust_remote_code=True) has a real fix to apply.
+    await step('open app/gradio_demo.py through Quick Open', () => quickOpen('gradio_demo.py'));
 
     let before = 0;
     await step('wait for a ThreatLens squiggle', async () => {
@@ -240,8 +254,9 @@ async function main() {
       const items = page.locator('.action-widget .monaco-list-row');
       await poll('the quick fix menu', async () => (await items.count()) > 0);
       const labels = (await items.allTextContents()).map((t) => t.trim());
-      const pick = labels.findIndex((t) => /^TL\d{3}: /.test(t)) >= 0 ? labels.findIndex((t) => /^TL\d{3}: /.test(t)) : labels.findIndex((t) => /^Ignore TL\d{3}/.test(t));
+      const pick = labels.findIndex((t) => /^TL\d{3}: /.test(t));
       if (pick < 0) throw new Error(`no ThreatLens fix in the menu: ${labels.join(' | ')}`);
+      if (!labels.some((t) => /^Ignore TL\d{3}/.test(t))) throw new Error(`no "Ignore" action in the menu: ${labels.join(' | ')}`);
       await screenshot('quick-fix-menu');
       await items.nth(pick).click();
       const after = await poll('fewer squiggles', async () => {
