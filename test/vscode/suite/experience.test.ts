@@ -69,6 +69,23 @@ suite('editor experience', () => {
     await editor.document.save();
   });
 
+  test('fix-all on save (editor.codeActionsOnSave) applies the safe fixes when the file is saved', async function () {
+    this.timeout(60_000);
+    const file = `${FIXTURES}/save_fix.py`;
+    const { editor } = await openAndWaitForDiagnostics(file, (ds) => ds.some((d) => ruleOf(d) === 'TL108'));
+    const editorConfig = vscode.workspace.getConfiguration('editor', editor.document.uri);
+    await editorConfig.update('codeActionsOnSave', { 'source.fixAll.threatlens': 'explicit' }, vscode.ConfigurationTarget.Workspace);
+    try {
+      await editor.edit((b) => b.insert(new vscode.Position(0, 0), '# resume training\n'));
+      await vscode.window.showTextDocument(editor.document);
+      await vscode.commands.executeCommand('workbench.action.files.save');
+      await waitFor('the save to apply weights_only=True', () => /torch\.load\(path, weights_only=True\)/.test(editor.document.getText()));
+      await waitFor('the document to be saved', () => !editor.document.isDirty);
+    } finally {
+      await editorConfig.update('codeActionsOnSave', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
   test('notebook cells: a name imported in one cell resolves in another, pip lines are read, fixes stay in their cell', async function () {
     this.timeout(60_000);
     const notebook = await vscode.workspace.openNotebookDocument(workspaceUri(`${FIXTURES}/cells.ipynb`));
