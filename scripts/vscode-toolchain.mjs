@@ -161,7 +161,9 @@ async function installNpm() {
     run(npm, ['rebuild', 'code-server', '--foreground-scripts', '--no-audit', '--no-fund'], {
       cwd: INSTALL_DIR,
       env: {
-        ...process.env,
+        // Under `npm test` the outer npm (on Node 20) exports its user agent as npm_config_user_agent,
+        // which the inner npm would take as its own and the version check would read as Node 20.
+        ...withoutOuterNpm(process.env),
         PATH: `${path.dirname(NODE24)}${path.delimiter}${process.env.PATH ?? ''}`,
         npm_config_nodedir: NODE24_DIR,
       },
@@ -169,6 +171,13 @@ async function installNpm() {
   );
   fs.writeFileSync(STAMP, `${KEY}\n`);
   removeStaleInstalls();
+}
+
+/** `env` without what an outer npm run exports about itself (its user agent, its node and npm paths). */
+function withoutOuterNpm(env) {
+  const out = { ...env };
+  for (const key of ['npm_config_user_agent', 'npm_execpath', 'npm_node_execpath', 'NODE', 'npm_config_node_gyp']) delete out[key];
+  return out;
 }
 
 /** Removes installs of other lockfiles that nothing used for two weeks. */
