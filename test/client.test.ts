@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
+import { manifestKindOf } from '../server/src/engine/deps/parse';
 import { Commands, type CatalogResult, type RuleSeverity } from '../server/src/protocol';
 import {
   NO_THREAT_LABEL,
@@ -20,6 +21,7 @@ import {
   groupMarkdown,
   indexCatalog,
   isScannablePath,
+  MANIFEST_PATTERNS,
   locationLabel,
   parsePorcelainZ,
   ruleIdOf,
@@ -516,4 +518,23 @@ describe('package.json: the ThreatLens sidebar', () => {
     assert.ok(json, 'the fix-on-save step shows settings JSON');
     assert.deepEqual(JSON.parse(json), { '[python]': { 'editor.codeActionsOnSave': { 'source.fixAll.threatlens': 'explicit' } } });
   });
+});
+
+describe('manifest file names: client patterns agree with the server', () => {
+  // picomatch ships no type declarations; this is the one call used here.
+  const picomatch = require('picomatch') as (globs: string[], options?: { dot?: boolean }) => (path: string) => boolean;
+  const matches = picomatch(MANIFEST_PATTERNS, { dot: true });
+  const names = [
+    'requirements.txt', 'requirements-dev.txt', 'dev-requirements.txt', 'requirements_gpu.in', 'base.requirements.txt',
+    'constraints.txt', 'constraints-3.7.txt', 'pyproject.toml', 'setup.cfg', 'Pipfile', 'Pipfile.lock', 'environment.yml',
+    'environment-gpu.yaml', 'poetry.lock', 'uv.lock', 'setup.py', 'train.py', 'notes.txt', 'README.md', 'config.yml',
+  ];
+  for (const name of names) {
+    it(name, () => {
+      const server = manifestKindOf(name);
+      const serverReads = server !== undefined && server !== 'setup-py';
+      assert.equal(matches(`proj/${name}`), serverReads, `document selector / watcher pattern for ${name}`);
+      assert.equal(isScannablePath(`proj/${name}`), serverReads || /\.(py|ipynb)$/.test(name), `isScannablePath(${name})`);
+    });
+  }
 });

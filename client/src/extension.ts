@@ -21,6 +21,7 @@ import {
   type StatusParams,
 } from '../../server/src/protocol';
 import { applyFix, fixAllInDocument, ignoreHere, revealFinding } from './actions';
+import { MANIFEST_PATTERNS } from './explorer/model';
 import { CatalogStore } from './catalog-store';
 import type { DetailsPanel } from './details';
 import { CatalogTreeProvider, type CatalogNode } from './explorer/catalog';
@@ -46,15 +47,7 @@ import { StatusItem } from './status';
  * the notebook filter, whatever the cell URI's scheme is). Schemes that show other versions of a
  * file (git:, output:, diff views) are left out on purpose.
  */
-export const MANIFEST_PATTERNS = [
-  '**/*requirements*.{txt,in}',
-  '**/requirements/*.{txt,in}',
-  '**/*constraints*.txt',
-  '**/pyproject.toml',
-  '**/setup.cfg',
-  '**/Pipfile',
-  '**/environment*.{yml,yaml}',
-];
+export { MANIFEST_PATTERNS };
 
 const DOCUMENT_SELECTOR: LanguageClientOptions['documentSelector'] = [
   { scheme: 'file', language: 'python' },

@@ -328,6 +328,17 @@ export function groupMarkdown(heading: string, findings: readonly FindingRecord[
  * MANIFEST_PATTERNS in extension.ts (requirements/constraints files, pyproject.toml, setup.cfg,
  * Pipfile, environment*.yml).
  */
+/** Glob patterns of the dependency manifests the server reads (document selectors, file watchers). */
+export const MANIFEST_PATTERNS = [
+  '**/*requirements*.{txt,in}',
+  '**/requirements/*.{txt,in}',
+  '**/*constraints*.txt',
+  '**/pyproject.toml',
+  '**/setup.cfg',
+  '**/Pipfile',
+  '**/environment*.{yml,yaml}',
+];
+
 export function isScannablePath(path: string): boolean {
   const parts = path.split(/[\\/]/);
   const base = parts[parts.length - 1] ?? '';
