@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { RULES, applyEdits, triggeredRules, type AnalysisOptions, type Engine, type Finding } from '../server/src/engine';
 import { getEngine, py } from './helpers';
+import { credentialValue, mayEmbedCredential, mayHoldCredential, type SecretClass } from '../server/src/engine/rules/secrets-patterns';
 
 let engine: Engine;
 before(async () => {
@@ -350,10 +351,34 @@ describe('fixes', () => {
 });
 
 describe('textual pre-check', () => {
+  /** Last segments of the callees of a rule that only checks named calls. */
+  const members = (r: (typeof RULES)[number]) =>
+    r.check && !r.anyCall && !r.checkNode && r.calls?.length ? r.calls.map((q) => q.slice(q.lastIndexOf('.') + 1)) : undefined;
+
+  it('needs a callee name as well as a trigger for rules that only check named calls', () => {
+    const ids = (text: string) => triggeredRules(text, RULES).map((r) => r.meta.id);
+    assert.ok(!ids('import torch\nx = torch.zeros(3)\n').includes('TL108'));
+    assert.ok(ids('import torch\nx = torch.load(p)\n').includes('TL108'));
+    assert.ok(ids('from torch import load as l\nx = l(p)\n').includes('TL108'));
+  });
+
+  it('counts `input` as a source only where the builtin is called', () => {
+    const ids = (text: string) => triggeredRules(text, RULES).map((r) => r.meta.id);
+    assert.ok(!ids('import os\ndef forward(self, input):\n    return open(os.path.join(d, input))\n').includes('TL901'));
+    assert.ok(ids('import os\nname = input("file? ")\nopen(os.path.join(d, name))\n').includes('TL901'));
+    assert.ok(ids('import os\nask = input\nopen(os.path.join(d, ask()))\n').includes('TL901'));
+  });
+
   it('agrees with a naive substring test, overlapping words included', () => {
-    const words = [...new Set(RULES.flatMap((r) => [...r.triggers, ...(r.requires ?? [])]))];
+    const words = [...new Set(RULES.flatMap((r) => [...r.triggers, ...(r.requires ?? []), ...(members(r) ?? [])]))];
     const naive = (text: string) =>
-      RULES.filter((r) => r.triggers.some((t) => text.includes(t)) && (!r.requires || r.requires.some((t) => text.includes(t)))).map((r) => r.meta.id);
+      RULES.filter(
+        (r) =>
+          r.triggers.some((t) => text.includes(t)) &&
+          (!r.requires || r.requires.some((t) => text.includes(t))) &&
+          (!members(r) || members(r)!.some((m) => text.includes(m))) &&
+          (r.needsTaint !== 'any' || !r.requires || r.requires.some((t) => t !== 'input' && text.includes(t)) || /(?<![\w.])input\s*\(/.test(text)),
+      ).map((r) => r.meta.id);
     let seed = 7;
     const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
     for (let i = 0; i < 2000; i++) {
@@ -366,5 +391,30 @@ describe('textual pre-check', () => {
       }
       assert.deepEqual(triggeredRules(text, RULES).map((r) => r.meta.id), naive(text), JSON.stringify(text));
     }
+  });
+});
+
+describe('cheap tests in front of the credential rule', () => {
+  const classes: SecretClass[] = ['password', 'secret', 'key', 'token', 'weak-token', 'auth-header'];
+  it('let through every value credentialValue accepts for some name', () => {
+    const alphabet = 'aZ9_-./:@!$xQ7kLmN0bc';
+    let seed = 11;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+    let accepted = 0;
+    for (let i = 0; i < 20000; i++) {
+      let v = rand(4) === 0 ? ['Bearer ', 'token ', 'Basic '][rand(3)] : '';
+      for (let j = 0, n = rand(40); j < n; j++) v += alphabet[rand(alphabet.length)];
+      if (!classes.some((c) => credentialValue(v, c) !== undefined)) continue;
+      accepted++;
+      for (const quoted of [`"${v}"`, `'${v}'`, `f"${v}"`, `"""${v}"""`, `rb'${v}'`]) assert.ok(mayHoldCredential(quoted), quoted);
+    }
+    assert.ok(accepted > 100, `only ${accepted} random values were accepted`);
+  });
+
+  it('keep the literals the rule never reports out', () => {
+    for (const raw of ['"cpu"', '"weight"', '"""A docstring with words."""', '"a b c d e f"', "'aaaaaaaa'"]) assert.equal(mayHoldCredential(raw), false, raw);
+    assert.equal(mayEmbedCredential('"postgresql://user:pw@db/x"'), true);
+    assert.equal(mayEmbedCredential('"https://x.org/?api_key=abc"'), true);
+    assert.equal(mayEmbedCredential('"https://x.org/path"'), false);
   });
 });

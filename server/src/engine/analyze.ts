@@ -7,7 +7,7 @@ import type { Node, Tree } from './parser';
 import { RULES } from './registry';
 import { member, rangeOf, type NodeContext, type Rule } from './rule';
 import { buildScopes, scopeAt, type Scope } from './scope';
-import { TaintTracker } from './taint';
+import { mayCallInput, possibleSources, TaintTracker } from './taint';
 import { Suppressions } from './suppress';
 import type { AnalysisOptions, AnalysisResult, Finding } from './types';
 
@@ -34,7 +34,7 @@ function triggerIndex(rules: readonly Rule[]): TriggerIndex {
   const key = rules.map((r) => r.meta.id).join(',');
   let index = triggerIndexes.get(key);
   if (!index) {
-    const words = new Set(rules.flatMap((r) => [...r.triggers, ...(r.requires ?? [])]));
+    const words = new Set(rules.flatMap((r) => [...r.triggers, ...(r.requires ?? []), ...(callMembers(r) ?? [])]));
     const list = [...words].sort((a, b) => b.length - a.length);
     const inside = new Map(list.map((w) => [w, list.filter((x) => x !== w && w.includes(x))]));
     const overlaps = new Map(
@@ -80,7 +80,35 @@ function wordsIn(text: string, index: TriggerIndex): Set<string> {
  */
 export function triggeredRules(text: string, rules: readonly Rule[]): Rule[] {
   const found = wordsIn(text, triggerIndex(rules));
-  return rules.filter((r) => r.triggers.some((t) => found.has(t)) && (!r.requires || r.requires.some((t) => found.has(t))));
+  let inputCall: boolean | undefined;
+  return rules.filter((r) => {
+    if (!r.triggers.some((t) => found.has(t)) || (r.requires && !r.requires.some((t) => found.has(t)))) return false;
+    const members = callMembers(r);
+    if (members && !members.some((m) => found.has(m))) return false;
+    // `input` the word is everywhere in ML code (`def forward(self, input)`); only a call of the
+    // builtin makes it a source.
+    if (r.needsTaint === 'any' && r.requires && !r.requires.some((t) => t !== 'input' && found.has(t))) {
+      inputCall ??= mayCallInput(text);
+      if (!inputCall) return false;
+    }
+    return true;
+  });
+}
+
+const callMemberCache = new WeakMap<Rule, readonly string[] | null>();
+
+/**
+ * For a rule that only checks calls of named callees: the last segments of those names. A call
+ * can only resolve to `pickle.loads` if `loads` is written somewhere in the file (in the call, an
+ * import or an alias), so a file without any of them cannot match. Undefined for other rules.
+ */
+function callMembers(rule: Rule): readonly string[] | undefined {
+  let members = callMemberCache.get(rule);
+  if (members === undefined) {
+    members = rule.check && !rule.anyCall && !rule.checkNode && rule.calls?.length ? [...new Set(rule.calls.map(member))] : null;
+    callMemberCache.set(rule, members);
+  }
+  return members ?? undefined;
 }
 
 export const EMPTY_RESULT: Readonly<AnalysisResult> = Object.freeze({
@@ -110,6 +138,10 @@ export function analyzeTree(
   const index = buildScopes(tree);
   const hasSyntaxErrors = tree.rootNode.hasError;
   const syntaxErrors = index.errors.slice(0, MAX_REPORTED_SYNTAX_ERRORS).map(rangeOf);
+  // Rules about untrusted data are skipped where no source of it can exist (nothing imported
+  // that could produce one): most library code of a big repository.
+  const sources = possibleSources(index, text);
+  if (!sources.llm) rules = rules.filter((r) => !r.needsTaint || (r.needsTaint === 'any' && sources.any));
   if (rules.length === 0) return { ...EMPTY_RESULT, hasSyntaxErrors, syntaxErrors };
 
   const byCallee = new Map<string, Rule[]>();
@@ -140,7 +172,7 @@ export function analyzeTree(
   let suppressed = 0;
   let timedOut = false;
   let tracker: TaintTracker | undefined;
-  const taint = (node: Node, scope: Scope) => (tracker ??= new TaintTracker(index)).taintOf(node, scope);
+  const taint = (node: Node, scope: Scope) => (sources.any ? (tracker ??= new TaintTracker(index)).taintOf(node, scope) : undefined);
 
   /** A context whose reports are suppressed on `lines` as well as on the reported node's line. */
   const contextFor = (rule: Rule, lines: readonly number[]): NodeContext => ({

@@ -43,6 +43,12 @@ export interface Rule {
    * need, say, both a sink and a source library (`TAINT_SOURCE_WORDS` from taint.ts).
    */
   requires?: readonly string[];
+  /**
+   * Set when the rule only ever reports data the taint tracker marks as untrusted (`'llm'`: only
+   * LLM output). A file in which no such source can exist (none of the source libraries is
+   * imported, no `input()` call) skips the rule after name resolution, before any check runs.
+   */
+  needsTaint?: 'any' | 'llm';
   /** Canonical qualified names of the callees this rule checks (`pickle.loads`, `builtins.eval`). */
   calls?: readonly string[];
   /** Set when the rule must see every call (for rules keyed on a keyword argument, not a callee). */

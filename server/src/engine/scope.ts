@@ -90,6 +90,8 @@ export interface ScopeIndex {
   errors: Node[];
   /** Regions of source text with their own scope (bodies of defs, lambdas, classes; comprehensions). */
   regions: Region[];
+  /** Canonical names of everything imported anywhere in the file (`pickle.load`, `gradio`, `flask.request`). */
+  imports: string[];
 }
 
 /** The innermost scope holding `offset` (for nodes found outside the builder's pass). */
@@ -149,7 +151,7 @@ export interface Region {
 export function buildScopes(tree: Tree): ScopeIndex {
   const root = tree.rootNode;
   const module = new Scope('module', null, root);
-  const index: ScopeIndex = { module, calls: [], errors: [], regions: [] };
+  const index: ScopeIndex = { module, calls: [], errors: [], regions: [], imports: [] };
   const builder = new Builder(index);
   const stack: Region[] = [{ start: 0, end: Infinity, scope: module }];
   // Captures come in source order; each is handled in the innermost region holding its start.
@@ -246,10 +248,12 @@ class Builder {
         // `import a.b.c` binds `a`, which refers to module `a`.
         const first = item.namedChild(0)?.text;
         if (first) scope.bind(first, at, { kind: 'import', qname: canonicalName(first) });
+        this.index.imports.push(canonicalName(item.text.replace(/\s+/g, '')));
       } else if (item.type === 'aliased_import') {
         const name = item.childForFieldName('name')?.text;
         const alias = item.childForFieldName('alias')?.text;
         if (name && alias) scope.bind(alias, at, { kind: 'import', qname: canonicalName(name) });
+        if (name) this.index.imports.push(canonicalName(name.replace(/\s+/g, '')));
       }
     }
   }
@@ -270,6 +274,7 @@ class Builder {
         alias = item.childForFieldName('alias')?.text;
       }
       if (!name || !alias) continue;
+      if (moduleName) this.index.imports.push(canonicalName(`${moduleName}.${name}`));
       scope.bind(
         alias,
         at,
@@ -277,6 +282,7 @@ class Builder {
       );
     }
     if (moduleName && node.children.some((c) => c?.type === 'wildcard_import')) {
+      this.index.imports.push(canonicalName(moduleName));
       for (const exported of wildcardExports(moduleName)) {
         scope.bind(exported, at, { kind: 'import', qname: canonicalName(`${moduleName}.${exported}`) });
       }

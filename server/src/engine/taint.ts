@@ -35,6 +35,28 @@ export interface Taint {
 
 const MAX_DEPTH = 24;
 
+/** Libraries whose import makes any other source possible (request data, handlers, UI inputs, `builtins.input`). */
+const OTHER_SOURCE_LIBRARIES = ['flask', 'fastapi', 'starlette', 'gradio', 'streamlit', 'builtins'];
+/** A call of the builtin `input` (not a method), or the bare name assigned to another (`ask = input`). */
+const INPUT_CALL = /(?<![\w.])input\s*\(|=\s*input[ \t]*(?:$|[;#)\]},])/m;
+
+/**
+ * Which kinds of taint source can exist at all in a file, from what it imports (every source is
+ * a library's request object, handler registration, UI input or LLM client, all resolved through
+ * imports) and whether it calls `input(...)`. Rules marked `needsTaint` are skipped where their
+ * kind cannot exist, and the tracker answers "clean" without looking.
+ */
+export function possibleSources(index: ScopeIndex, text: string): { any: boolean; llm: boolean } {
+  const llm = index.imports.some((q) => isLibrary(q, LLM_SOURCE_LIBRARIES));
+  const any = llm || index.imports.some((q) => isLibrary(q, OTHER_SOURCE_LIBRARIES)) || mayCallInput(text);
+  return { any, llm };
+}
+
+/** Whether `text` may call the builtin `input` (or pass it on by name). */
+export function mayCallInput(text: string): boolean {
+  return text.includes('input') && INPUT_CALL.test(text);
+}
+
 /** Attribute/call names of request objects whose values come from the client. */
 const FLASK_REQUEST = 'flask.request';
 const REQUEST_PARTS = new Set([
@@ -137,6 +159,8 @@ export const LLM_SOURCE_WORDS: readonly string[] = ['openai', 'anthropic', 'lang
 export const TAINT_SOURCE_WORDS: readonly string[] = [...LLM_SOURCE_WORDS, 'flask', 'fastapi', 'starlette', 'django', 'gradio', 'streamlit', 'input'];
 
 const LLM_LIBRARIES = ['openai', 'anthropic', 'langchain', 'langchain_openai', 'langchain_anthropic', 'langchain_community', 'langchain_core', 'langchain_google_genai', 'llama_index', 'google.generativeai', 'mistralai', 'cohere', 'groq', 'litellm', 'ollama'];
+/** Libraries whose import makes an LLM completion possible as a source (`transformers` pipelines too). */
+const LLM_SOURCE_LIBRARIES = [...LLM_LIBRARIES, 'transformers'];
 
 /** Attributes of a Starlette/FastAPI request object that the server, not the client, decides. */
 const SERVER_SIDE_REQUEST_PARTS = new Set(['app', 'state', 'scope', 'url_for', 'client', 'base_url', 'auth', 'user', 'session', 'method', 'receive']);

@@ -11,6 +11,8 @@ import {
   isDocstring,
   literalOf,
   mask,
+  mayEmbedCredential,
+  mayHoldCredential,
   providerTokens,
   secretClass,
   targetOf,
@@ -66,13 +68,18 @@ export default defineRule({
   triggers: NAME_TRIGGERS,
   nodes: ['string'],
   checkNode(node, ctx) {
+    // Cheapest tests first: the literal's own text, then the name it is bound to; the tree is
+    // only walked further for the few literals that pass both.
+    const raw = ctx.text.slice(node.startIndex, node.endIndex);
+    if (!mayHoldCredential(raw)) return;
+    const scope = ctx.scopeOf(node);
+    const target = targetOf(node, scope);
+    let cls = target && isName(target.name) ? secretClass(target.name) : undefined;
+    if (!cls && !mayEmbedCredential(raw)) return;
     if (isDocstring(node)) return;
     const lit = literalOf(node);
     if (!lit) return;
-    const scope = ctx.scopeOf(node);
-    const target = targetOf(node, scope);
     if (providerTokens(lit, target).length > 0 || wandbKeys(lit, target).length > 0) return;
-    let cls = target && isName(target.name) ? secretClass(target.name) : undefined;
     if (target && cls && !lit.interpolated) {
       // A method that names the secret (`set_auth_token("...")`) is a weaker hint than an assignment.
       if (target.kind === 'call-arg' && cls !== 'weak-token') cls = 'key';

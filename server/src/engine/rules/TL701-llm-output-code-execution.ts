@@ -117,6 +117,7 @@ export default defineRule({
     },
   },
   requires: LLM_SOURCE_WORDS,
+  needsTaint: 'llm',
   triggers: ['eval', 'exec', 'compile', 'system', 'popen', 'subprocess'],
   calls: [
     'builtins.eval',

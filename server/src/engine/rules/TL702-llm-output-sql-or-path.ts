@@ -211,6 +211,7 @@ export default defineRule({
     },
   },
   requires: LLM_SOURCE_WORDS,
+  needsTaint: 'llm',
   triggers: ['execute', 'text', 'read_sql', 'duckdb', 'run', 'open', 'remove', 'unlink', 'rmdir', 'rename', 'replace', 'chmod', 'rmtree', 'move', 'copy', 'write_', 'read_', 'touch', 'mkdir', 'symlink_to', 'hardlink_to'],
   anyCall: true,
   check(call, ctx) {

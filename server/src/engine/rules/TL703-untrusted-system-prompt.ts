@@ -190,6 +190,7 @@ export default defineRule({
     },
   },
   requires: TAINT_SOURCE_WORDS,
+  needsTaint: 'any',
   triggers: ['system', 'System', 'SYSTEM', 'developer', 'DEVELOPER', 'instructions', 'create_react_agent'],
   anyCall: true,
   check(call, ctx) {

@@ -111,6 +111,7 @@ export default defineRule({
     },
   },
   requires: TAINT_SOURCE_WORDS,
+  needsTaint: 'any',
   triggers: ['jinja2', 'render_template_string'],
   anyCall: true,
   check(call, ctx) {

@@ -263,6 +263,7 @@ export default defineRule({
     },
   },
   requires: TAINT_SOURCE_WORDS,
+  needsTaint: 'any',
   triggers: ['open', 'os', 'shutil', 'send_file', 'FileResponse', 'numpy', 'pandas', 'torch', 'pathlib', 'save'],
   calls: Object.keys(SINKS),
   check(call, ctx) {

@@ -201,6 +201,7 @@ export default defineRule({
     },
   },
   requires: TAINT_SOURCE_WORDS,
+  needsTaint: 'any',
   triggers: ['requests', 'httpx', 'aiohttp', 'urllib', 'torch'],
   calls: Object.keys(FUNCTIONS),
   check(call, ctx) {

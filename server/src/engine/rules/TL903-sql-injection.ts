@@ -157,6 +157,7 @@ export default defineRule({
     },
   },
   requires: TAINT_SOURCE_WORDS,
+  needsTaint: 'any',
   triggers: ['execute', 'sql', 'query', 'text'],
   calls: Object.keys(FUNCTIONS),
   check(call, ctx) {

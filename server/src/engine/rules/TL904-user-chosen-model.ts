@@ -81,6 +81,7 @@ export default defineRule({
     },
   },
   requires: TAINT_SOURCE_WORDS,
+  needsTaint: 'any',
   triggers: ['from_pretrained', 'load_adapter', 'pipeline', 'huggingface_hub', 'datasets', 'torch', 'sentence_transformers', 'timm'],
   calls: Object.keys(FUNCTIONS),
   check(call, ctx) {

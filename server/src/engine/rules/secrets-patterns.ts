@@ -749,6 +749,32 @@ export function credentialValue(value: string, cls: SecretClass): string | undef
   }
 }
 
+/**
+ * Cheap test on the source text of a string literal (prefix and quotes included) that lets through
+ * every literal `credentialValue` or `embeddedCredentials` could accept, whatever its name: a URL
+ * or query parameter (`://`, `=`), or a value of 6+ characters, of at least two character classes
+ * and four distinct characters, without whitespace (or an authorization header `Bearer <token>`).
+ * Most literals of a program (keys, labels, prose, docstrings) fail it and are never looked at.
+ */
+export function mayHoldCredential(raw: string): boolean {
+  if (raw.includes('://') || raw.includes('=')) return true;
+  const q = /["']/.exec(raw);
+  if (!q) return false;
+  const quote = raw.startsWith(q[0].repeat(3), q.index) ? q[0].repeat(3) : q[0];
+  let v = raw.slice(q.index + quote.length, raw.length - quote.length);
+  if (/\s/.test(v)) {
+    const m = /^(?:Bearer|bearer|Token|token|Basic|basic|Bot)\s+(\S+)$/.exec(v);
+    if (!m) return false;
+    v = m[1];
+  }
+  return v.length >= 6 && classesOf(v).length >= 2 && new Set(v).size >= 4;
+}
+
+/** Cheap test for `embeddedCredentials`: a URL with user info (`://` and `@`) or a query parameter (`?name=`, `&name=`). */
+export function mayEmbedCredential(raw: string): boolean {
+  return (raw.includes('://') && raw.includes('@')) || /[?&][A-Za-z][A-Za-z0-9_-]*=/.test(raw);
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** `P@55w0rd` → `password`: placeholders written in leetspeak. */
