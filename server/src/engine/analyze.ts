@@ -3,10 +3,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import { CallSite } from './call';
+import { BUILTINS } from './modules';
+import { qualifiedName } from './values';
 import type { Node, Tree } from './parser';
 import { RULES } from './registry';
 import { member, rangeOf, type NodeContext, type Rule } from './rule';
-import { buildScopes, scopeAt, type Scope } from './scope';
+import { buildScopes, CAPTURED_NODE_TYPES, scopeAt, type Scope } from './scope';
 import { mayCallInput, possibleSources, TaintTracker } from './taint';
 import { Suppressions } from './suppress';
 import type { AnalysisOptions, AnalysisResult, Finding } from './types';
@@ -119,6 +121,39 @@ export const EMPTY_RESULT: Readonly<AnalysisResult> = Object.freeze({
   syntaxErrors: [],
 });
 
+/**
+ * Cheap test, from the source text around the argument list, whether a call can resolve to one of
+ * the callees the rules look at: an attribute call `x.name(...)` only when `name` is one of their
+ * last segments; a call of a plain name only when the module binds that name by an import or an
+ * assignment somewhere, or it is a builtin (any other name is a def, a class, a parameter or
+ * unknown, and resolves to nothing). Anything else (`(f)(x)`, `f()()`) is left to full resolution.
+ */
+function mayMatch(call: Node, text: string, members: ReadonlySet<string>, valueNames: ReadonlySet<string>): boolean {
+  const args = call.childForFieldName('arguments');
+  if (!args) return true;
+  let end = args.startIndex;
+  while (end > 0 && isSpace(text.charCodeAt(end - 1))) end--;
+  let start = end;
+  while (start > 0 && isWordChar(text.charCodeAt(start - 1))) start--;
+  // A comment between the callee and its arguments: leave it to full resolution.
+  if (start === end || start < call.startIndex || text.lastIndexOf('#', end) >= call.startIndex) return true;
+  const name = text.slice(start, end);
+  let before = start;
+  while (before > call.startIndex && isSpace(text.charCodeAt(before - 1))) before--;
+  if (before > call.startIndex && text.charCodeAt(before - 1) === 46 /* . */) return members.has(name);
+  if (before !== call.startIndex) return true;
+  return valueNames.has(name) || BUILTINS.has(name);
+}
+
+function isSpace(c: number): boolean {
+  // space, tab, newline, carriage return, form feed, and the backslash of a line continuation
+  return c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 92;
+}
+
+function isWordChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c > 127;
+}
+
 /** How often (in calls) the time budget is checked. */
 const BUDGET_STRIDE = 64;
 const MAX_REPORTED_SYNTAX_ERRORS = 20;
@@ -135,7 +170,11 @@ export function analyzeTree(
 ): AnalysisResult {
   const started = performance.now();
   const budget = options.timeBudgetMs ?? Infinity;
-  const index = buildScopes(tree);
+  // Calls are most of what the scope builder captures: skip them when no rule needs them.
+  const needCalls = rules.some((r) => (r.check && (r.calls?.length || r.anyCall)) || r.needsTaint || (r.checkNode && r.nodes?.includes('call')));
+  const nodeTypes = new Set(rules.flatMap((r) => (r.checkNode && !r.patterns ? (r.nodes ?? []) : [])));
+  const patterns = new Map(rules.filter((r) => r.checkNode && r.patterns).map((r) => [r.meta.id, r.patterns!]));
+  const index = buildScopes(tree, { calls: needCalls, nodes: [...nodeTypes].filter((t) => CAPTURED_NODE_TYPES.has(t)), patterns });
   const hasSyntaxErrors = tree.rootNode.hasError;
   const syntaxErrors = index.errors.slice(0, MAX_REPORTED_SYNTAX_ERRORS).map(rangeOf);
   // Rules about untrusted data are skipped where no source of it can exist (nothing imported
@@ -158,7 +197,7 @@ export function analyzeTree(
       if (!list) byCallee.set(q, (list = []));
       list.push(rule);
     }
-    for (const type of rule.checkNode ? (rule.nodes ?? []) : []) {
+    for (const type of rule.checkNode && !rule.patterns ? (rule.nodes ?? []) : []) {
       let list = byNodeType.get(type);
       if (!list) byNodeType.set(type, (list = []));
       list.push(rule);
@@ -204,13 +243,12 @@ export function analyzeTree(
         break;
       }
       const { node, scope } = index.calls[i];
-      if (anyCall.length === 0) {
-        const fn = node.childForFieldName('function');
-        if (fn?.type === 'attribute' && !members.has(fn.childForFieldName('attribute')?.text ?? '')) continue;
-      }
-      const call = CallSite.resolve(node, scope);
-      const matched = call.qname ? byCallee.get(call.qname) : undefined;
+      if (anyCall.length === 0 && !mayMatch(node, text, members, index.module.valueNames)) continue;
+      const fn = node.childForFieldName('function');
+      const qname = fn ? qualifiedName(fn, scope) : undefined;
+      const matched = qname ? byCallee.get(qname) : undefined;
       if (!matched && anyCall.length === 0) continue;
+      const call = new CallSite(node, scope, qname);
       for (const rule of matched ? [...matched, ...anyCall] : anyCall) {
         rule.check!(call, contextFor(rule, [node.startPosition.row, node.endPosition.row]));
       }
@@ -218,7 +256,10 @@ export function analyzeTree(
   }
 
   if (byNodeType.size > 0 && !timedOut) {
-    const nodes = tree.rootNode.descendantsOfType([...byNodeType.keys()]);
+    // Calls and assignments come from the scope builder's pass; other types need a walk of their own.
+    const walked = [...byNodeType.keys()].filter((t) => !CAPTURED_NODE_TYPES.has(t));
+    const captured = index.nodes.filter((n) => byNodeType.has(n.type));
+    const nodes = walked.length > 0 ? [...captured, ...tree.rootNode.descendantsOfType(walked)] : captured;
     for (let i = 0; i < nodes.length; i++) {
       const node = nodes[i];
       if (!node) continue;
@@ -229,6 +270,30 @@ export function analyzeTree(
       for (const rule of byNodeType.get(node.type) ?? []) {
         rule.checkNode!(node, contextFor(rule, [node.startPosition.row, node.endPosition.row]));
       }
+    }
+  }
+
+  // Rules that narrowed their nodes with patterns and spots.
+  for (const rule of rules) {
+    if (timedOut || !rule.checkNode || !rule.patterns) continue;
+    const nodes = [...(index.patternNodes.get(rule.meta.id) ?? [])];
+    const seen = new Set(nodes.map((n) => n.id));
+    const types = new Set(rule.nodes ?? []);
+    for (const offset of rule.spots?.(text) ?? []) {
+      let node: Node | null = tree.rootNode.descendantForIndex(offset);
+      while (node && !types.has(node.type)) node = node.parent;
+      if (node && !seen.has(node.id)) {
+        seen.add(node.id);
+        nodes.push(node);
+      }
+    }
+    for (let i = 0; i < nodes.length; i++) {
+      if (overBudget(i)) {
+        timedOut = true;
+        break;
+      }
+      const node = nodes[i];
+      rule.checkNode(node, contextFor(rule, [node.startPosition.row, node.endPosition.row]));
     }
   }
 

@@ -17,32 +17,60 @@ export interface Argument {
 }
 
 export class CallSite {
-  readonly callee: Node;
-  readonly args: Node | null;
+  private calleeNode: Node | undefined;
+  private argsNode: Node | null | undefined;
   private positionalList: Node[] = [];
   private keywordMap = new Map<string, Argument>();
-  /** `*args` present: positions after it are unknown. */
-  hasStarArgs = false;
-  /** `**kwargs` that could not be resolved to a literal dict: any keyword may be hidden in it. */
-  hasUnknownKwargs = false;
+  private starArgs = false;
+  private unknownKwargs = false;
+  /** Arguments are matched on first use: most call sites a rule looks at are rejected by their callee alone. */
+  private collected = false;
 
   constructor(
     readonly node: Node,
     readonly scope: Scope,
     /** Canonical qualified name of the callee, when it resolves. */
     readonly qname: string | undefined,
-  ) {
-    this.callee = node.childForFieldName('function')!;
-    const args = node.childForFieldName('arguments');
-    // `f"..."` generator calls (`f(x for x in y)`) keep a generator_expression as arguments.
-    this.args = args && args.type === 'argument_list' ? args : null;
-    if (args && args.type === 'generator_expression') this.positionalList.push(args);
-    if (this.args) this.collect(this.args);
-  }
+  ) {}
 
   static resolve(node: Node, scope: Scope): CallSite {
     const fn = node.childForFieldName('function');
     return new CallSite(node, scope, fn ? qualifiedName(fn, scope) : undefined);
+  }
+
+  get callee(): Node {
+    return (this.calleeNode ??= this.node.childForFieldName('function')!);
+  }
+
+  /** The argument list; null for a call whose arguments are a bare generator (`f(x for x in y)`). */
+  get args(): Node | null {
+    if (this.argsNode === undefined) {
+      const args = this.node.childForFieldName('arguments');
+      this.argsNode = args && args.type === 'argument_list' ? args : null;
+    }
+    return this.argsNode;
+  }
+
+  /** `*args` present: positions after it are unknown. */
+  get hasStarArgs(): boolean {
+    this.ensureCollected();
+    return this.starArgs;
+  }
+
+  /** `**kwargs` that could not be resolved to a literal dict: any keyword may be hidden in it. */
+  get hasUnknownKwargs(): boolean {
+    this.ensureCollected();
+    return this.unknownKwargs;
+  }
+
+  private ensureCollected(): void {
+    if (this.collected) return;
+    this.collected = true;
+    const args = this.node.childForFieldName('arguments');
+    this.argsNode ??= args && args.type === 'argument_list' ? args : null;
+    // `f"..."` generator calls (`f(x for x in y)`) keep a generator_expression as arguments.
+    if (args && args.type === 'generator_expression') this.positionalList.push(args);
+    if (this.argsNode) this.collect(this.argsNode);
   }
 
   private collect(args: Node): void {
@@ -56,7 +84,7 @@ export class CallSite {
           break;
         }
         case 'list_splat':
-          this.hasStarArgs = true;
+          this.starArgs = true;
           break;
         case 'dictionary_splat': {
           const inner = arg.namedChild(0);
@@ -65,28 +93,31 @@ export class CallSite {
             for (const [key, entry] of v.entries) {
               if (!this.keywordMap.has(key)) this.keywordMap.set(key, { value: entry.node, scope: entry.scope, fromSplat: true });
             }
-            if (!v.complete) this.hasUnknownKwargs = true;
+            if (!v.complete) this.unknownKwargs = true;
           } else {
-            this.hasUnknownKwargs = true;
+            this.unknownKwargs = true;
           }
           break;
         }
         default:
-          if (!this.hasStarArgs) this.positionalList.push(arg);
+          if (!this.starArgs) this.positionalList.push(arg);
       }
     }
   }
 
   get positional(): readonly Node[] {
+    this.ensureCollected();
     return this.positionalList;
   }
 
   keyword(name: string): Argument | undefined {
+    this.ensureCollected();
     return this.keywordMap.get(name);
   }
 
   /** The argument for a parameter that may be passed by keyword `name` or at `index` (0-based). */
   arg(index: number | undefined, name?: string): Argument | undefined {
+    this.ensureCollected();
     if (name !== undefined) {
       const kw = this.keywordMap.get(name);
       if (kw) return kw;
@@ -99,8 +130,9 @@ export class CallSite {
 
   /** Could a parameter have been passed in a way we cannot see (`*args` / unknown `**kwargs`)? */
   mayHide(index: number | undefined, name?: string): boolean {
-    if (name !== undefined && this.hasUnknownKwargs) return true;
-    if (index !== undefined && this.hasStarArgs && index >= this.positionalList.length) return true;
+    this.ensureCollected();
+    if (name !== undefined && this.unknownKwargs) return true;
+    if (index !== undefined && this.starArgs && index >= this.positionalList.length) return true;
     return false;
   }
 

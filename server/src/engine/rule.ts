@@ -58,6 +58,14 @@ export interface Rule {
   nodes?: readonly string[];
   checkNode?(node: Node, ctx: NodeContext): void;
   /**
+   * Narrows `nodes` for a rule that only cares about some of them: a tree-sitter query whose
+   * `@node` captures are matched in the scope builder's pass, plus `spots`, offsets in the text
+   * (the innermost node of a `nodes` type holding each one is added). The rule then sees only
+   * those nodes instead of every node of its types, so both must cover everything it can report.
+   */
+  patterns?: string;
+  spots?(text: string): number[];
+  /**
    * Dependency rules: checks one parsed manifest (requirements file, pyproject.toml, the pip
    * commands of a notebook...). Such rules have no `triggers`: they never run on Python code.
    */

@@ -36,16 +36,24 @@ export type ScopeKind = 'module' | 'function' | 'class' | 'comprehension';
 
 export class Scope {
   private readonly table = new Map<string, Entry[]>();
+  /**
+   * Names bound by an import or an assignment in any scope of the module (shared by all its
+   * scopes): only such a name, or a builtin, can stand for a library function when called.
+   */
+  readonly valueNames: Set<string>;
   constructor(
     readonly kind: ScopeKind,
     readonly parent: Scope | null,
     readonly node: Node,
-  ) {}
+  ) {
+    this.valueNames = parent ? parent.valueNames : new Set();
+  }
 
   bind(name: string, from: number, binding: Binding): void {
     let list = this.table.get(name);
     if (!list) this.table.set(name, (list = []));
     list.push({ from, binding });
+    if (binding.kind === 'import' || binding.kind === 'assign') this.valueNames.add(name);
   }
 
   /** The binding of `name` visible at `offset` (in source order), or the final one when `offset` is undefined. */
@@ -92,6 +100,10 @@ export interface ScopeIndex {
   regions: Region[];
   /** Canonical names of everything imported anywhere in the file (`pickle.load`, `gradio`, `flask.request`). */
   imports: string[];
+  /** The nodes of the types asked for in `ScopeOptions.nodes`, in source order. */
+  nodes: Node[];
+  /** The nodes captured by `ScopeOptions.patterns`, by capture name, in source order. */
+  patternNodes: Map<string, Node[]>;
 }
 
 /** The innermost scope holding `offset` (for nodes found outside the builder's pass). */
@@ -114,8 +126,8 @@ export function scopeAt(index: ScopeIndex, offset: number): Scope {
  * The nodes the scope builder needs, captured in one native query pass instead of a JavaScript
  * walk over every node (several times faster on large files).
  */
+const CALL_PATTERN = '(call) @call';
 const QUERY_SOURCE = `
-(call) @call
 (import_statement) @import
 (import_from_statement) @from
 (assignment) @assign
@@ -132,12 +144,34 @@ const QUERY_SOURCE = `
 (MISSING) @error
 `;
 
-const queries = new WeakMap<Language, Query>();
+/** The builder's query per grammar and variant (with or without calls, plus the rules' own patterns). */
+const queries = new WeakMap<Language, Map<string, Query>>();
 
-function queryFor(language: Language): Query {
-  let q = queries.get(language);
-  if (!q) queries.set(language, (q = new Query(language, QUERY_SOURCE)));
+function queryFor(language: Language, calls: boolean, patterns: string): Query {
+  let byKey = queries.get(language);
+  if (!byKey) queries.set(language, (byKey = new Map()));
+  const key = `${calls}\n${patterns}`;
+  let q = byKey.get(key);
+  if (!q) byKey.set(key, (q = new Query(language, `${calls ? CALL_PATTERN : ''}\n${QUERY_SOURCE}\n${patterns}`)));
   return q;
+}
+
+/** Node types the scope builder's pass sees anyway; rules asking for them get them from `ScopeIndex.nodes`. */
+export const CAPTURED_NODE_TYPES: ReadonlySet<string> = new Set(['call', 'assignment']);
+
+export interface ScopeOptions {
+  /**
+   * Collect every call (`ScopeIndex.calls`); default true. Calls are most of the captures, and a
+   * file whose triggered rules look at no call (only at strings, say) does not need them.
+   */
+  calls?: boolean;
+  /** Of `CAPTURED_NODE_TYPES`, the types to keep in `ScopeIndex.nodes` (in source order). */
+  nodes?: readonly string[];
+  /**
+   * More tree-sitter patterns to match in the same pass, by capture name (a rule id): the nodes
+   * they capture end up in `ScopeIndex.patternNodes` under that name.
+   */
+  patterns?: ReadonlyMap<string, string>;
 }
 
 /** A region of source text evaluated in one scope (a def body, a comprehension). */
@@ -148,14 +182,27 @@ export interface Region {
 }
 
 /** Builds the scopes and bindings of a parsed module and collects calls and syntax errors. */
-export function buildScopes(tree: Tree): ScopeIndex {
+export function buildScopes(tree: Tree, options: ScopeOptions = {}): ScopeIndex {
   const root = tree.rootNode;
   const module = new Scope('module', null, root);
-  const index: ScopeIndex = { module, calls: [], errors: [], regions: [], imports: [] };
+  const index: ScopeIndex = { module, calls: [], errors: [], regions: [], imports: [], nodes: [], patternNodes: new Map() };
+  let patterns = '';
+  for (const [name, source] of options.patterns ?? []) {
+    index.patternNodes.set(name, []);
+    patterns += `${source.replace(/@node\b/g, `@${name}`)}\n`;
+  }
   const builder = new Builder(index);
   const stack: Region[] = [{ start: 0, end: Infinity, scope: module }];
+  const keepCalls = options.nodes?.includes('call') ?? false;
+  const keepAssignments = options.nodes?.includes('assignment') ?? false;
   // Captures come in source order; each is handled in the innermost region holding its start.
-  for (const { name, node } of queryFor(tree.language).captures(root)) {
+  for (const { name, node } of queryFor(tree.language, options.calls ?? true, patterns).captures(root)) {
+    if ((keepCalls && name === 'call') || (keepAssignments && name === 'assign')) index.nodes.push(node);
+    const own = patterns ? index.patternNodes.get(name) : undefined;
+    if (own) {
+      own.push(node);
+      continue;
+    }
     const at = node.startIndex;
     while (stack.length > 1 && stack[stack.length - 1].end <= at) stack.pop();
     let i = stack.length - 1;

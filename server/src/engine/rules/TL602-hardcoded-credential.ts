@@ -11,6 +11,7 @@ import {
   isDocstring,
   literalOf,
   mask,
+  embeddedCredentialSpots,
   mayEmbedCredential,
   mayHoldCredential,
   providerTokens,
@@ -67,6 +68,18 @@ export default defineRule({
   },
   triggers: NAME_TRIGGERS,
   nodes: ['string'],
+  // The literals `targetOf` can name (every other string has no target), plus the ones that may
+  // hold a URL's password or a secret query parameter, wherever they are.
+  patterns: `
+(assignment right: (string) @node)
+(keyword_argument value: (string) @node)
+(pair value: (string) @node)
+(default_parameter value: (string) @node)
+(typed_default_parameter value: (string) @node)
+(comparison_operator (string) @node)
+(argument_list (string) @node)
+`,
+  spots: embeddedCredentialSpots,
   checkNode(node, ctx) {
     // Cheapest tests first: the literal's own text, then the name it is bound to; the tree is
     // only walked further for the few literals that pass both.

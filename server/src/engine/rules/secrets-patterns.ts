@@ -770,6 +770,14 @@ export function mayHoldCredential(raw: string): boolean {
   return v.length >= 6 && classesOf(v).length >= 2 && new Set(v).size >= 4;
 }
 
+/** Offsets in a source text where a literal may embed a credential (`://`, `?name=`, `&name=`), for `Rule.spots`. */
+export function embeddedCredentialSpots(text: string): number[] {
+  const out: number[] = [];
+  for (let i = text.indexOf('://'); i !== -1; i = text.indexOf('://', i + 3)) out.push(i);
+  for (const m of text.matchAll(/[?&][A-Za-z][A-Za-z0-9_-]*=/g)) out.push(m.index);
+  return out;
+}
+
 /** Cheap test for `embeddedCredentials`: a URL with user info (`://` and `@`) or a query parameter (`?name=`, `&name=`). */
 export function mayEmbedCredential(raw: string): boolean {
   return (raw.includes('://') && raw.includes('@')) || /[?&][A-Za-z][A-Za-z0-9_-]*=/.test(raw);
