@@ -362,6 +362,14 @@ describe('textual pre-check', () => {
     assert.ok(ids('from torch import load as l\nx = l(p)\n').includes('TL108'));
   });
 
+  it('reads eval, exec and compile as builtins only when written on their own', () => {
+    const ids = (text: string) => triggeredRules(text, RULES).map((r) => r.meta.id);
+    assert.ok(!ids('import re, torch\nmodel.eval()\nf = torch.compile(f)\nr = re.compile("a")\n').includes('TL201'));
+    assert.ok(ids('x = eval(s)\n').includes('TL201'));
+    assert.ok(ids('run = exec\nrun(s)\n').includes('TL201'));
+    assert.ok(ids('import builtins\nbuiltins.eval(s)\n').includes('TL201'));
+  });
+
   it('counts `input` as a source only where the builtin is called', () => {
     const ids = (text: string) => triggeredRules(text, RULES).map((r) => r.meta.id);
     assert.ok(!ids('import os\ndef forward(self, input):\n    return open(os.path.join(d, input))\n').includes('TL901'));
@@ -377,6 +385,8 @@ describe('textual pre-check', () => {
           r.triggers.some((t) => text.includes(t)) &&
           (!r.requires || r.requires.some((t) => text.includes(t))) &&
           (!members(r) || members(r)!.some((m) => text.includes(m))) &&
+          (!members(r) || !r.calls!.every((q) => q.startsWith('builtins.')) || text.includes('builtins') ||
+            members(r)!.some((m) => new RegExp(`(?<![\\w.])${m}(?!\\w)`).test(text))) &&
           (r.needsTaint !== 'any' || !r.requires || r.requires.some((t) => t !== 'input' && text.includes(t)) || /(?<![\w.])input\s*\(/.test(text)),
       ).map((r) => r.meta.id);
     let seed = 7;

@@ -87,6 +87,8 @@ export function triggeredRules(text: string, rules: readonly Rule[]): Rule[] {
     if (!r.triggers.some((t) => found.has(t)) || (r.requires && !r.requires.some((t) => found.has(t)))) return false;
     const members = callMembers(r);
     if (members && !members.some((m) => found.has(m))) return false;
+    const builtins = builtinCalls(r);
+    if (builtins && !builtins.test(text) && !text.includes('builtins')) return false;
     // `input` the word is everywhere in ML code (`def forward(self, input)`); only a call of the
     // builtin makes it a source.
     if (r.needsTaint === 'any' && r.requires && !r.requires.some((t) => t !== 'input' && found.has(t))) {
@@ -98,6 +100,23 @@ export function triggeredRules(text: string, rules: readonly Rule[]): Rule[] {
 }
 
 const callMemberCache = new WeakMap<Rule, readonly string[] | null>();
+const builtinCallCache = new WeakMap<Rule, RegExp | null>();
+
+/**
+ * For a rule that only checks calls of builtins (`eval`, `exec`, `compile`): a pattern for their
+ * names written on their own, not as an attribute (`model.eval()`, `re.compile(...)`,
+ * `torch.compile(...)` are no builtins). Reaching a builtin otherwise takes `builtins.` or
+ * `__builtins__`, which the caller checks for.
+ */
+function builtinCalls(rule: Rule): RegExp | undefined {
+  let re = builtinCallCache.get(rule);
+  if (re === undefined) {
+    const names = callMembers(rule) && rule.calls!.every((q) => q.startsWith('builtins.')) ? rule.calls!.map(member) : undefined;
+    re = names ? new RegExp(`(?<![\\w.])(?:${names.join('|')})(?![\\w])`) : null;
+    builtinCallCache.set(rule, re);
+  }
+  return re ?? undefined;
+}
 
 /**
  * For a rule that only checks calls of named callees: the last segments of those names. A call
