@@ -56,8 +56,16 @@ export class Scope {
     if (binding.kind === 'import' || binding.kind === 'assign') this.valueNames.add(name);
   }
 
+  /** Binds the parameters of a function scope on its first lookup (most functions are never looked into). */
+  deferred?: () => void;
+
   /** The binding of `name` visible at `offset` (in source order), or the final one when `offset` is undefined. */
   own(name: string, offset: number | undefined): Binding | undefined {
+    if (this.deferred) {
+      const bindParameters = this.deferred;
+      this.deferred = undefined;
+      bindParameters();
+    }
     const list = this.table.get(name);
     if (!list) return undefined;
     if (offset === undefined) return list[list.length - 1].binding;
@@ -267,8 +275,10 @@ class Builder {
       case 'def':
       case 'lambda': {
         const inner = new Scope('function', scope, node);
-        const params = node.childForFieldName('parameters');
-        if (params) this.parameters(params, inner);
+        inner.deferred = () => {
+          const params = node.childForFieldName('parameters');
+          if (params) this.parameters(params, inner);
+        };
         const name = capture === 'def' ? node.childForFieldName('name') : null;
         if (name) scope.bind(name.text, node.endIndex, { kind: 'def', node });
         // Defaults, annotations and decorators belong to the enclosing scope: only the body is inside.

@@ -85,6 +85,7 @@ export default defineRule({
     // only walked further for the few literals that pass both.
     const raw = ctx.text.slice(node.startIndex, node.endIndex);
     if (!mayHoldCredential(raw)) return;
+    if (!nameNearby(ctx.text, node.startIndex, node.startIndex + raw.length) && !mayEmbedCredential(raw)) return;
     const scope = ctx.scopeOf(node);
     const target = targetOf(node, scope);
     let cls = target && isName(target.name) ? secretClass(target.name) : undefined;
@@ -129,6 +130,19 @@ export default defineRule({
     }
   },
 });
+
+const NAME_NEARBY = new RegExp([...NAME_TRIGGERS.filter((t) => t !== '://'), 'login'].join('|'));
+
+/**
+ * Whether a name that could make the literal at [start, end) a credential is written near it.
+ * Every name `targetOf` reads sits right before the literal (`token = "..."`, `"api_key": "..."`,
+ * `set_token("...")`, `os.getenv("HF_TOKEN", "...")`, `login("...")`, the key of a subscript)
+ * or, in a comparison, right after it; 200 characters before and 80 after cover any layout short
+ * of a pathological one, so the rest of the checks only run for literals with such a name around.
+ */
+function nameNearby(text: string, start: number, end: number): boolean {
+  return NAME_NEARBY.test(text.slice(Math.max(0, start - 200), start)) || NAME_NEARBY.test(text.slice(end, end + 80));
+}
 
 /** Variable, attribute and parameter names, dict keys and header names; not labels like `"AWS::IAM::AccessKey"`. */
 function isName(name: string): boolean {
