@@ -39,11 +39,21 @@ function triggerIndex(rules: readonly Rule[]): TriggerIndex {
     const words = new Set(rules.flatMap((r) => [...r.triggers, ...(r.requires ?? []), ...(callMembers(r) ?? [])]));
     const list = [...words].sort((a, b) => b.length - a.length);
     const inside = new Map(list.map((w) => [w, list.filter((x) => x !== w && w.includes(x))]));
+    // Words by each of their prefixes, so that the words starting with a suffix of `w` are one lookup.
+    const byPrefix = new Map<string, string[]>();
+    for (const u of list) {
+      for (let n = 1; n <= u.length; n++) {
+        const prefix = u.slice(0, n);
+        let bucket = byPrefix.get(prefix);
+        if (!bucket) byPrefix.set(prefix, (bucket = []));
+        bucket.push(u);
+      }
+    }
     const overlaps = new Map(
       list.map((w) => {
         const out: { offset: number; word: string }[] = [];
         for (let k = 1; k < w.length; k++) {
-          for (const u of list) if (u.length > w.length - k && u.startsWith(w.slice(k))) out.push({ offset: k, word: u });
+          for (const u of byPrefix.get(w.slice(k)) ?? []) if (u.length > w.length - k) out.push({ offset: k, word: u });
         }
         return [w, out];
       }),

@@ -148,9 +148,14 @@ const QUERY_SOURCE = `
 (class_definition) @class
 (lambda) @lambda
 [(list_comprehension) (set_comprehension) (dictionary_comprehension) (generator_expression)] @comp
-(ERROR) @error
-(MISSING) @error
 `;
+
+/**
+ * Syntax errors, in a query of their own run only on trees that have some: the ERROR and MISSING
+ * patterns make the main query slower to compile (which the first analysis waits for) and to run.
+ */
+const ERROR_QUERY_SOURCE = '(ERROR) @error\n(MISSING) @error';
+const errorQueries = new WeakMap<Language, Query>();
 
 /** The builder's query per grammar and variant (with or without calls, plus the rules' own patterns). */
 const queries = new WeakMap<Language, Map<string, Query>>();
@@ -220,6 +225,11 @@ export function buildScopes(tree: Tree, options: ScopeOptions = {}): ScopeIndex 
       stack.push(region);
       index.regions.push(region);
     }
+  }
+  if (root.hasError) {
+    let q = errorQueries.get(tree.language);
+    if (!q) errorQueries.set(tree.language, (q = new Query(tree.language, ERROR_QUERY_SOURCE)));
+    for (const { node } of q.captures(root)) index.errors.push(node);
   }
   // A lambda in a default value opens its region before the body of its def: keep them by start.
   index.regions.sort((a, b) => a.start - b.start);
