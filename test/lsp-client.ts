@@ -2,13 +2,20 @@
  * A small LSP client for the end-to-end language server tests: it starts the BUILT bundle
  * (`node dist/server.js --stdio`), talks JSON-RPC to it the way an editor does, records what the
  * server sends and waits for expected notifications (never for a fixed time).
+ *
+ * `TestClient.inProcess` runs the server from the sources in the test's own process instead,
+ * connected through in-memory streams, so a test can give it `ThreatLensServerOptions` (a
+ * debounce, an engine that counts its parses, one that loads when the test says so).
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import {
+  createConnection,
   createMessageConnection,
+  ProposedFeatures,
   StreamMessageReader,
   StreamMessageWriter,
   type CodeAction,
@@ -23,6 +30,7 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { StatusParams } from '../server/src/protocol';
+import { ThreatLensServer, type ThreatLensServerOptions } from '../server/src/lsp/server';
 
 export const root = join(__dirname, '..');
 export const serverBundle = join(root, 'dist', 'server.js');
@@ -95,15 +103,20 @@ export class TestClient {
   private exited = false;
   readonly texts = new Map<string, TextDocument>();
 
+  /** The server, when it runs in this process (`inProcess`). */
+  server: ThreatLensServer | undefined;
+  private closeInProcess: (() => void) | undefined;
+
   private constructor(
-    readonly proc: ChildProcessWithoutNullStreams,
+    /** The server process; undefined when the server runs in this process. */
+    readonly proc: ChildProcessWithoutNullStreams | undefined,
     readonly conn: MessageConnection,
     /** The `threatlens` settings the client answers with, per scope URI. */
     public settings: (scopeUri: string | undefined) => Settings,
   ) {
-    proc.stderr.setEncoding('utf8');
-    proc.stderr.on('data', (chunk: string) => (this.stderr += chunk));
-    proc.on('exit', () => {
+    proc?.stderr.setEncoding('utf8');
+    proc?.stderr.on('data', (chunk: string) => (this.stderr += chunk));
+    proc?.on('exit', () => {
       this.exited = true;
       this.notify();
     });
@@ -132,6 +145,32 @@ export class TestClient {
   }
 
   /**
+   * A server made from the sources in this process (no build needed), talking to this client over
+   * in-memory streams. `stop()` disposes it; it never exits the process.
+   */
+  static inProcess(settings: (scopeUri: string | undefined) => Settings, options: ThreatLensServerOptions = {}): TestClient {
+    const toServer = new PassThrough();
+    const toClient = new PassThrough();
+    const serverConn = createConnection(ProposedFeatures.all, new StreamMessageReader(toServer), new StreamMessageWriter(toClient));
+    const conn = createMessageConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
+    const client = new TestClient(undefined, conn, settings);
+    serverConn.onInitialize(async (params) => {
+      const server = await ThreatLensServer.initialize(serverConn, params, options);
+      server.register();
+      client.server = server;
+      return { capabilities: server.capabilities(), serverInfo: { name: 'ThreatLens (in process)' } };
+    });
+    serverConn.listen();
+    client.closeInProcess = () => {
+      client.server?.dispose();
+      serverConn.dispose();
+      toServer.end();
+      toClient.end();
+    };
+    return client;
+  }
+
+  /**
    * Initializes the server. `folders` replaces the default workspace folder (`file:///project`),
    * `capabilities` is merged over CLIENT_CAPABILITIES (top-level keys).
    */
@@ -141,7 +180,8 @@ export class TestClient {
   ): Promise<InitializeResult> {
     const folders = workspace.folders ?? [{ uri: 'file:///project', name: 'project' }];
     const result = await this.conn.sendRequest<InitializeResult>('initialize', {
-      processId: process.pid,
+      // In process, no parent-process watchdog (it would watch this very process).
+      processId: this.proc ? process.pid : null,
       rootUri: folders[0]?.uri ?? null,
       workspaceFolders: folders,
       capabilities: { ...CLIENT_CAPABILITIES, ...(workspace.capabilities ?? {}) },
@@ -269,6 +309,13 @@ export class TestClient {
   }
 
   async stop(): Promise<void> {
+    if (this.closeInProcess) {
+      this.closeInProcess();
+      this.closeInProcess = undefined;
+      this.conn.dispose();
+      this.exited = true;
+      return;
+    }
     if (!this.exited) {
       try {
         await Promise.race([
@@ -283,6 +330,6 @@ export class TestClient {
       }
     }
     this.conn.dispose();
-    if (!this.exited) this.proc.kill();
+    if (!this.exited) this.proc?.kill();
   }
 }

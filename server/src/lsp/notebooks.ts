@@ -3,7 +3,8 @@
  * Python code cells in order (a name imported in cell 1 resolves in cell 3; IPython magics handled
  * as for .ipynb files), plus the `!pip install` lines of each cell. Findings are published on the
  * cell URIs with cell-relative ranges; fixes that would touch another cell are dropped, so a code
- * action on a cell only ever edits that cell. Analyses are debounced per notebook.
+ * action on a cell only ever edits that cell. Analyses are scheduled per notebook as for documents
+ * (scheduler.ts: at once when quick, debounced when slow, coalesced).
  *
  * Cell URIs are opaque here (`vscode-notebook-cell://host:port/path#...` in code-server): they
  * are only compared, never parsed for a path.
@@ -20,6 +21,7 @@ import { notebookProgramFromCells } from '../engine/notebook';
 import type { ThreatLensSettings } from '../protocol';
 import { toDiagnostic } from './diagnostics';
 import type { Analysis } from './documents';
+import { AnalysisQueue, now, type RunReason, type SchedulePolicy } from './scheduler';
 import { toAnalysisOptions } from './settings';
 
 /** The notebook type of Jupyter notebooks in VS Code. */
@@ -27,9 +29,10 @@ export const JUPYTER_NOTEBOOK_TYPE = 'jupyter-notebook';
 
 export interface NotebookHost {
   readonly connection: Connection;
-  readonly engine: Engine | undefined;
+  /** The engine once the parser is loaded (`settingsFor` waits for that). */
+  engine(): Engine | undefined;
   readonly docsDir: string;
-  readonly debounceMs: number;
+  readonly policy: SchedulePolicy;
   /** Settings of the notebook, and whether it is analysed at all (enable, exclude). */
   settingsFor(notebookUri: string): Promise<{ settings: ThreatLensSettings; analyze: boolean }>;
   /** The settings if already known (to skip change runs in onSave mode). */
@@ -43,7 +46,7 @@ export interface NotebookHost {
 }
 
 interface NotebookState {
-  timer: NodeJS.Timeout | undefined;
+  queue: AnalysisQueue;
   /** Notebook version the analyses belong to. */
   version: number;
   /** Per cell URI: the analysis of that cell (cell-relative findings, the cell's text version). */
@@ -65,22 +68,27 @@ export class NotebookSync {
   listen(connection: Connection): void {
     this.documents.listen(connection);
     this.documents.onDidOpen((nb) => this.guard('opening a notebook', () => {
-      this.state.set(nb.uri, { timer: undefined, version: -1, analyses: new Map(), published: new Set() });
-      this.host.opened(nb.uri);
-      this.schedule(nb.uri, 0);
+      this.state.get(nb.uri)?.queue.dispose();
+      const uri = nb.uri;
+      const queue = new AnalysisQueue(this.host.policy, (reason) => this.run(uri, reason));
+      this.state.set(uri, { queue, version: -1, analyses: new Map(), published: new Set() });
+      this.host.opened(uri);
+      queue.request('open');
     }));
     this.documents.onDidChange(({ notebookDocument: nb }) => this.guard('a notebook change', () => {
+      const s = this.state.get(nb.uri);
+      s?.queue.changed();
       if (this.host.peekSettings(nb.uri)?.run === 'onSave') return;
-      this.schedule(nb.uri, this.host.debounceMs);
+      s?.queue.request('change');
     }));
     this.documents.onDidSave((nb) => this.guard('a notebook save', () => {
       const s = this.state.get(nb.uri);
-      if (s && s.version === nb.version && this.host.peekSettings(nb.uri)?.run === 'onType') return;
-      this.schedule(nb.uri, 0);
+      if (s && s.version === nb.version && !s.queue.busy && this.host.peekSettings(nb.uri)?.run === 'onType') return;
+      s?.queue.request('save');
     }));
     this.documents.onDidClose((nb) => this.guard('closing a notebook', () => {
       const s = this.state.get(nb.uri);
-      if (s?.timer) clearTimeout(s.timer);
+      s?.queue.dispose();
       this.state.delete(nb.uri);
       for (const uri of s?.published ?? []) void this.host.connection.sendDiagnostics({ uri, diagnostics: [] });
       this.host.closed(nb.uri);
@@ -99,11 +107,11 @@ export class NotebookSync {
 
   /** Re-analyses every open notebook (after a configuration change). */
   refreshAll(): void {
-    for (const uri of this.state.keys()) this.schedule(uri, 0);
+    for (const s of this.state.values()) s.queue.request('config');
   }
 
   dispose(): void {
-    for (const s of this.state.values()) if (s.timer) clearTimeout(s.timer);
+    for (const s of this.state.values()) s.queue.dispose();
     this.state.clear();
   }
 
@@ -120,11 +128,10 @@ export class NotebookSync {
     let analysis = s.analyses.get(cellUri);
     if (s.version !== nb.version || !analysis || analysis.version !== document.version) {
       const { settings, analyze } = await this.host.settingsFor(nb.uri);
-      if (!analyze || !this.host.engine || this.state.get(nb.uri) !== s) return undefined;
+      if (!analyze || !this.host.engine() || this.state.get(nb.uri) !== s) return undefined;
       const analyses = this.analyze(nb, settings);
       if (settings.run === 'onType') {
-        if (s.timer) clearTimeout(s.timer);
-        s.timer = undefined;
+        s.queue.cancelPending();
         this.publish(nb, s, analyses);
       }
       analysis = analyses.get(cellUri);
@@ -134,17 +141,7 @@ export class NotebookSync {
 
   // -------------------------------------------------------------------------------------------
 
-  private schedule(uri: string, delayMs: number): void {
-    const s = this.state.get(uri);
-    if (!s) return;
-    if (s.timer) clearTimeout(s.timer);
-    s.timer = setTimeout(() => {
-      s.timer = undefined;
-      void this.run(uri);
-    }, delayMs);
-  }
-
-  private async run(uri: string): Promise<void> {
+  private async run(uri: string, reason: RunReason): Promise<void> {
     try {
       const s = this.state.get(uri);
       if (!s) return;
@@ -152,11 +149,16 @@ export class NotebookSync {
       const { settings, analyze } = await this.host.settingsFor(uri);
       const nb = this.documents.getNotebookDocument(uri);
       if (!nb || this.state.get(uri) !== s || generation !== this.host.generation()) return;
-      if (!analyze || !this.host.engine) {
+      if (!analyze || !this.host.engine()) {
         this.clear(s);
         return;
       }
-      this.publish(nb, s, this.analyze(nb, settings));
+      // A request published this version meanwhile (a configuration change always re-analyses).
+      if ((reason === 'change' || reason === 'save') && s.version === nb.version) return;
+      const started = now();
+      const analyses = this.analyze(nb, settings);
+      s.queue.record(now() - started);
+      this.publish(nb, s, analyses);
     } catch (err) {
       this.host.fail(`analysing the notebook ${uri}`, err);
     }
@@ -175,7 +177,7 @@ export class NotebookSync {
 
   /** Analyses the notebook as one program; the result per cell URI. */
   private analyze(nb: NotebookDocument, settings: ThreatLensSettings): Map<string, Analysis> {
-    const engine = this.host.engine;
+    const engine = this.host.engine();
     if (!engine) throw new Error('the parser is not loaded');
     const cells = this.pythonCells(nb);
     const program = notebookProgramFromCells(cells.map((c) => ({ text: c.document.getText(), number: c.number })));

@@ -4,8 +4,11 @@
  * (`capabilities()`) and wires its handlers (`register()`), so tests can drive it over any
  * transport. `server/src/server.ts` is the process entry that creates the real connection.
  *
- * Nothing here may block the connection for long: analyses are debounced per document, bounded by
- * `threatlens.timeBudgetMs`, and every failure is caught per document and per request.
+ * Nothing here may block the connection for long: analyses are scheduled per document (at once
+ * for quick documents, debounced for slow ones, coalesced when edits pile up: see scheduler.ts),
+ * bounded by `threatlens.timeBudgetMs`, reused when a text comes back, and every failure is caught
+ * per document and per request. `initialize` is answered while the parser is still loading; the
+ * first analyses wait for it.
  */
 import {
   CancellationTokenSource,
@@ -65,15 +68,29 @@ import {
 import { catalog } from './catalog';
 import { codeActions, FIX_ALL_KIND } from './codeActions';
 import { defaultDocsDir, problemDiagnostic, toDiagnostic } from './diagnostics';
-import { DocumentStore, type Analysis, type OpenDocument, type RunReason } from './documents';
+import { DocumentStore, type Analysis, type OpenDocument } from './documents';
 import { JUPYTER_NOTEBOOK_TYPE, NotebookSync } from './notebooks';
+import { AnalysisQueue, now, type RunReason, type SchedulePolicy } from './scheduler';
 import { ExcludeMatcher, SettingsStore, toAnalysisOptions } from './settings';
 import { rangeContains } from './text';
 import { filePath, WorkspaceScanner } from './workspace';
 
 export interface ThreatLensServerOptions {
-  /** Quiet time after the last keystroke before a document is analysed (ms). Default 150. */
+  /**
+   * Quiet time after the last keystroke before a SLOW document is analysed (ms). Default 150.
+   * Quick documents are analysed at once (see `immediateBelowMs`).
+   */
   debounceMs?: number;
+  /**
+   * Changes to a document whose recent analyses took at most this long (ms) are analysed at once;
+   * slower documents wait for `debounceMs` of quiet. Default: `debounceMs`. Up to there, analysing
+   * at once answers sooner than the debounce even in the worst case (a change arriving just after
+   * an analysis started waits for it and then its own: twice the analysis time, against the
+   * debounce plus one). `Infinity` never debounces.
+   */
+  immediateBelowMs?: number;
+  /** How many documents keep their tree for incremental re-parsing. Default 8. */
+  maxTrees?: number;
   /** Folder holding the rule pages `<ID>.md` that diagnostics link to. Default: `docs/rules` next to the bundle's folder. */
   docsDir?: string;
   /** How the engine is created; tests may inject a failing one. Default `Engine.create()`. */
@@ -81,6 +98,7 @@ export interface ThreatLensServerOptions {
 }
 
 export const DEFAULT_DEBOUNCE_MS = 150;
+export const DEFAULT_IMMEDIATE_BELOW_MS = DEFAULT_DEBOUNCE_MS;
 
 /** Language ids the server analyses as Python (Python files and Python notebook cells). */
 const LANGUAGES = new Set(['python']);
@@ -134,7 +152,12 @@ function displayName(uri: string): string {
 }
 
 export class ThreatLensServer {
-  private readonly documents = new DocumentStore();
+  private readonly documents: DocumentStore;
+  private readonly policy: SchedulePolicy;
+  /** Set once the parser is loaded (`engineReady`), or `engineError` when it could not be. */
+  private engine: Engine | undefined;
+  private engineError: string | undefined;
+  private readonly engineReady: Promise<void>;
   private readonly settings: SettingsStore;
   private readonly exclude = new ExcludeMatcher();
   private readonly debounceMs: number;
@@ -150,15 +173,25 @@ export class ThreatLensServer {
   private constructor(
     private readonly connection: Connection,
     params: InitializeParams,
-    private readonly engine: Engine | undefined,
-    private readonly engineError: string | undefined,
+    loading: Promise<Engine>,
     options: ThreatLensServerOptions,
   ) {
+    this.engineReady = loading.then(
+      (engine) => {
+        this.engine = engine;
+      },
+      (err: unknown) => {
+        this.engineError = shortError(err);
+        connection.console.error(`ThreatLens: the Python parser could not be loaded, so nothing will be analysed.\n${errorText(err)}`);
+      },
+    );
+    this.documents = new DocumentStore(options.maxTrees);
     const caps = params.capabilities;
     this.settings = new SettingsStore(connection, caps.workspace?.configuration === true);
     this.documentChanges = caps.workspace?.workspaceEdit?.documentChanges === true;
     this.workspaceFolderEvents = caps.workspace?.workspaceFolders === true;
     this.debounceMs = options.debounceMs ?? DEFAULT_DEBOUNCE_MS;
+    this.policy = { debounceMs: this.debounceMs, immediateBelowMs: options.immediateBelowMs ?? this.debounceMs };
     this.docsDir = options.docsDir ?? defaultDocsDir(__dirname);
     this.exclude.setFolders(params.workspaceFolders, params.rootUri);
     const init = (params.initializationOptions ?? {}) as InitializationOptions;
@@ -177,10 +210,11 @@ export class ThreatLensServer {
     this.scanner.setFolders(params.workspaceFolders, params.rootUri);
     this.notebooks = new NotebookSync({
       connection,
-      engine,
+      engine: () => this.engine,
       docsDir: this.docsDir,
-      debounceMs: this.debounceMs,
+      policy: this.policy,
       settingsFor: async (uri) => {
+        await this.engineReady;
         const settings = await this.settings.get(uri);
         return { settings, analyze: settings.enable && !this.exclude.isExcluded(uri, settings.exclude) };
       },
@@ -217,24 +251,24 @@ export class ThreatLensServer {
   }
 
   /**
-   * Loads the engine (the tree-sitter parser, once per process) and creates the server. When the
-   * parser cannot be loaded the server still starts: it logs why, reports status `error` and
-   * answers every request with empty results.
+   * Creates the server and starts loading the engine (the tree-sitter parser, once per process)
+   * without waiting for it: `initialize` can be answered while the wasm compiles, and the first
+   * document's settings are fetched meanwhile. Analyses and requests wait for the parser. When it
+   * cannot be loaded the server still runs: it logs why, reports status `error` and answers every
+   * request with empty results.
    */
   static async initialize(
     connection: Connection,
     params: InitializeParams,
     options: ThreatLensServerOptions = {},
   ): Promise<ThreatLensServer> {
-    let engine: Engine | undefined;
-    let engineError: string | undefined;
+    let loading: Promise<Engine>;
     try {
-      engine = await (options.createEngine ?? (() => Engine.create()))();
+      loading = Promise.resolve((options.createEngine ?? (() => Engine.create()))());
     } catch (err) {
-      engineError = shortError(err);
-      connection.console.error(`ThreatLens: the Python parser could not be loaded, so nothing will be analysed.\n${errorText(err)}`);
+      loading = Promise.reject(err);
     }
-    return new ThreatLensServer(connection, params, engine, engineError, options);
+    return new ThreatLensServer(connection, params, loading, options);
   }
 
   capabilities(): ServerCapabilities {
@@ -268,14 +302,16 @@ export class ThreatLensServer {
           this.scanner.changeFolders(e.added, e.removed);
         });
       }
-      if (this.engineError) this.status({ state: 'error', message: `Parser not loaded: ${this.engineError}` });
-      else this.status({ state: 'ok' });
+      void this.engineReady.then(() => {
+        if (this.engineError) this.status({ state: 'error', message: `Parser not loaded: ${this.engineError}` });
+        else this.status({ state: 'ok' });
+      });
     });
 
     c.onDidOpenTextDocument(({ textDocument: td }) => {
       this.guard('didOpen', () => {
-        const doc = this.documents.open(td.uri, td.languageId, td.version, td.text);
-        if (this.handles(doc)) this.schedule(doc, 'open', 0);
+        const doc = this.documents.open(td.uri, td.languageId, td.version, td.text, this.settings.generation);
+        if (this.handles(doc)) this.schedule(doc, 'open');
       });
     });
 
@@ -284,10 +320,11 @@ export class ThreatLensServer {
         const doc = this.documents.get(textDocument.uri);
         if (!doc) return;
         doc.applyChanges(contentChanges, textDocument.version);
+        doc.queue?.changed();
         if (!this.handles(doc)) return;
         // In onSave mode a change analyses nothing; when the mode is not known yet the run decides.
         if (this.settings.peek(doc.uri)?.run === 'onSave') return;
-        this.schedule(doc, 'change', this.debounceMs);
+        this.schedule(doc, 'change');
       });
     });
 
@@ -295,14 +332,14 @@ export class ThreatLensServer {
       this.guard('didSave', () => {
         const doc = this.documents.get(textDocument.uri);
         if (!doc || !this.handles(doc)) return;
-        if (this.settings.peek(doc.uri)?.run === 'onType' && doc.analysis?.version === doc.version) return;
-        this.schedule(doc, 'save', 0);
+        if (this.settings.peek(doc.uri)?.run === 'onType' && this.isPublished(doc) && !doc.queue?.busy) return;
+        this.schedule(doc, 'save');
       });
     });
 
     c.onDidCloseTextDocument(({ textDocument }) => {
       this.guard('didClose', () => {
-        this.documents.close(textDocument.uri);
+        this.documents.close(textDocument.uri, (doc) => this.cacheable(doc));
         this.settings.forget(textDocument.uri);
         // A scanned workspace file gets its on-disk findings back; anything else is cleared.
         if (!this.scanner.closed(textDocument.uri)) void c.sendDiagnostics({ uri: textDocument.uri, diagnostics: [] });
@@ -312,8 +349,9 @@ export class ThreatLensServer {
     c.onDidChangeConfiguration((params) => {
       this.guard('didChangeConfiguration', () => {
         this.settings.changed(params);
+        this.documents.forgetResults();
         for (const doc of this.documents.all()) {
-          if (this.handles(doc)) this.schedule(doc, 'config', 0);
+          if (this.handles(doc)) this.schedule(doc, 'config');
         }
         this.notebooks.refreshAll();
         this.scanner.rescan();
@@ -363,6 +401,7 @@ export class ThreatLensServer {
   }
 
   private async scanWorkspace(params: ScanWorkspaceParams | undefined, token: CancellationToken): Promise<ScanWorkspaceResult | ResponseError<void>> {
+    await this.engineReady;
     if (!this.engine) {
       return new ResponseError(ErrorCodes.InternalError, `ThreatLens cannot scan: the Python parser is not loaded (${this.engineError ?? 'unknown error'}).`);
     }
@@ -398,21 +437,27 @@ export class ThreatLensServer {
   // Analysis
   // -------------------------------------------------------------------------------------------
 
-  private schedule(doc: OpenDocument, reason: RunReason, delayMs: number): void {
-    // A pending open/save/config run must not be downgraded to a change run (skipped in onSave mode).
-    const merged = doc.pendingReason && doc.pendingReason !== 'change' ? doc.pendingReason : reason;
-    if (doc.timer) clearTimeout(doc.timer);
-    doc.pendingReason = merged;
-    doc.timer = setTimeout(() => {
-      doc.timer = undefined;
-      doc.pendingReason = undefined;
-      void this.run(doc.uri, merged);
-    }, delayMs);
+  private schedule(doc: OpenDocument, reason: RunReason): void {
+    doc.queue ??= new AnalysisQueue(this.policy, (r) => this.run(doc, r));
+    // A text analysed before (undo, deleting what was just typed) is published at once even in a
+    // slow document: it costs no analysis.
+    const cheap = reason === 'change' && this.cacheable(doc) && doc.results.has(doc.text, this.settings.generation);
+    doc.queue.request(reason, cheap);
   }
 
-  private async run(uri: string, reason: RunReason): Promise<void> {
-    const doc = this.documents.get(uri);
-    if (!doc) return;
+  /** True when the diagnostics of the document's current version and settings are published. */
+  private isPublished(doc: OpenDocument): boolean {
+    return doc.published?.version === doc.version && doc.published.generation === this.settings.generation;
+  }
+
+  /** True when a document's findings depend on nothing but its text and the settings (not manifests). */
+  private cacheable(doc: OpenDocument): boolean {
+    return manifestName(doc.uri, doc.languageId) === undefined;
+  }
+
+  private async run(doc: OpenDocument, reason: RunReason): Promise<void> {
+    const uri = doc.uri;
+    if (this.documents.get(uri) !== doc) return;
     try {
       const generation = this.settings.generation;
       const settings = await this.settings.get(uri);
@@ -422,25 +467,57 @@ export class ThreatLensServer {
       if (reason === 'change' && settings.run === 'onSave') return;
       if (!this.shouldAnalyze(doc, settings)) {
         doc.analysis = undefined;
+        doc.published = { version: doc.version, generation };
         void this.connection.sendDiagnostics({ uri, version: doc.version, diagnostics: [] });
         return;
+      }
+      if (!this.engine && !this.engineError) {
+        // Start-up: the parser is still loading.
+        await this.engineReady;
+        if (this.documents.get(uri) !== doc || generation !== this.settings.generation) return;
       }
       if (!this.engine) {
         this.status({ state: 'error', message: `Parser not loaded: ${this.engineError ?? 'unknown error'}` });
         return;
       }
+      // Nothing new to say: a request already published this version (or this run is the trailing
+      // one of a burst whose last text was analysed).
+      if (reason !== 'open' && reason !== 'config' && this.isPublished(doc)) return;
       const version = doc.version;
       const advisories = await this.advisoriesFor(doc, settings);
-      if (this.documents.get(uri) !== doc || doc.version !== version) return;
-      const analysis = this.analyze(doc, settings, advisories);
+      if (this.documents.get(uri) !== doc || doc.version !== version || generation !== this.settings.generation) return;
+      const analysis = this.analysisOf(doc, settings, generation, advisories);
       // Drop results that no longer describe the document. The analysis is synchronous and
-      // analyses the text as it is after the await above, so this holds today; it guards the
+      // analyses the text as it is after the awaits above, so this holds today; it guards the
       // invariant should the analysis ever yield.
       if (doc.version !== version || analysis.version !== version || this.documents.get(uri) !== doc) return;
       this.publish(doc, analysis);
     } catch (err) {
       this.fail(`analysing ${uri}`, err);
     }
+  }
+
+  /**
+   * The analysis of the document's current text: the remembered one when this text was analysed
+   * before with the same settings (undo, redo, reopening an unchanged file), else a new one.
+   */
+  private analysisOf(doc: OpenDocument, settings: ThreatLensSettings, generation: number, advisories?: AdvisoryDb): Analysis {
+    if (doc.analysis?.version === doc.version && doc.analysis.generation === generation && !advisories) return doc.analysis;
+    const cacheable = this.cacheable(doc);
+    const text = doc.text;
+    if (cacheable) {
+      const known = doc.results.get(text, generation);
+      if (known) return (doc.analysis = { ...known, version: doc.version });
+    }
+    const started = now();
+    const analysis = this.analyze(doc, settings, advisories);
+    doc.queue?.record(now() - started);
+    analysis.generation = generation;
+    if (cacheable && !analysis.timedOut) {
+      const { version: _version, ...result } = analysis;
+      doc.results.set(text, generation, result);
+    }
+    return analysis;
   }
 
   private shouldAnalyze(doc: OpenDocument, settings: ThreatLensSettings): boolean {
@@ -510,6 +587,9 @@ export class ThreatLensServer {
   }
 
   private publish(doc: OpenDocument, analysis: Analysis): void {
+    // Never publish an older version over a newer one.
+    if (doc.published && analysis.version < doc.published.version) return;
+    doc.published = { version: analysis.version, generation: analysis.generation ?? this.settings.generation };
     const diagnostics = analysis.findings.map((f, i) => toDiagnostic(f, doc.uri, analysis.version, i, this.docsDir));
     for (const p of analysis.problems ?? []) diagnostics.push(problemDiagnostic(p));
     void this.connection.sendDiagnostics({ uri: doc.uri, version: analysis.version, diagnostics });
@@ -533,12 +613,15 @@ export class ThreatLensServer {
    * answer the request, so the problems list keeps showing the saved state.
    */
   private async currentAnalysis(doc: OpenDocument): Promise<Analysis | undefined> {
+    await this.engineReady;
     if (!this.engine) return undefined;
+    const generation = this.settings.generation;
     const settings = await this.settings.get(doc.uri);
     if (this.documents.get(doc.uri) !== doc) return undefined;
     if (!this.handles(doc) || !this.shouldAnalyze(doc, settings)) return undefined;
-    if (doc.analysis?.version === doc.version) return doc.analysis;
-    const analysis = this.analyze(doc, settings, doc.analysis?.advisories);
+    if (generation !== this.settings.generation) return undefined;
+    if (doc.analysis?.version === doc.version && doc.analysis.generation === generation) return doc.analysis;
+    const analysis = this.analysisOf(doc, settings, generation, doc.analysis?.advisories);
     if (settings.run === 'onType') {
       doc.cancelPending();
       this.publish(doc, analysis);
@@ -597,9 +680,9 @@ export class ThreatLensServer {
         });
       }
       const doc = this.documents.get(params.textDocument.uri);
-      if (!doc || !this.engine) return [];
+      if (!doc) return [];
       const analysis = await this.currentAnalysis(doc);
-      if (!analysis) return [];
+      if (!analysis || !this.engine) return [];
       // currentAnalysis parsed the current text whenever it had any rule to run; only then is
       // the tree in sync and worth using to place ignore comments.
       const tree = analysis.version === doc.version ? this.treeFor(doc) : undefined;
