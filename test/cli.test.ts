@@ -132,7 +132,7 @@ interface JsonReport {
   findings: JsonFinding[];
   errors: { file: string; message: string }[];
   skipped: { file: string; message: string }[];
-  summary: { files: number; findings: number; bySeverity: Record<string, number>; suppressed: number; durationMs: number };
+  summary: { files: number; findings: number; bySeverity: Record<string, number>; suppressed: number; durationMs: number; cache?: { hits: number; misses: number } };
 }
 
 function scanJson(cwd: string, ...args: string[]): { run: Run; report: JsonReport } {
@@ -361,6 +361,130 @@ describe('parallel scan', () => {
       assert.equal(r.status, 2, bad);
       assert.match(r.stderr, /invalid value .* for --jobs/);
     }
+  });
+});
+
+describe('result cache (--cache)', () => {
+  const NOTEBOOK = JSON.stringify({
+    cells: [{ cell_type: 'code', metadata: {}, execution_count: null, outputs: [], source: ['import torch\n', 'm = torch.load("ckpt.pt")\n'] }],
+    metadata: { kernelspec: { language: 'python', name: 'python3' } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  });
+  const APP = '[project]\nname = "app"\nversion = "1"\ndependencies = ["numpy"]\n'; // TL001 unless a lock file is next to it
+  const files = (): Record<string, string | Buffer> => ({
+    'a.py': PICKLE,
+    'b.py': TORCH,
+    'clean.py': CLEAN,
+    'same.py': CLEAN, // same bytes as clean.py
+    'nb/train.ipynb': NOTEBOOK,
+    'app/pyproject.toml': APP,
+    'requirements.txt': 'numpy==1.26.4\n<<<<<<< HEAD\ntorchtriton\n', // a malformed line and a finding
+    'bin.py': Buffer.from([0, 1, 2]), // cannot be decoded
+  });
+  const ANALYSED = 8;
+  /** The report without what legitimately differs between two runs. */
+  const stable = (r: JsonReport) => ({ ...r, summary: { ...r.summary, durationMs: 0, cache: undefined } });
+
+  it('gives the same report from the cache on the second scan, without analysing anything', () => {
+    const dir = project(files());
+    const plain = scanJson(dir);
+    const cold = scanJson(dir, '--cache');
+    assert.deepEqual(cold.report.summary.cache, { hits: 0, misses: ANALYSED });
+    const warm = scanJson(dir, '--cache');
+    assert.deepEqual(warm.report.summary.cache, { hits: ANALYSED, misses: 0 });
+    assert.equal(warm.run.status, plain.run.status);
+    assert.deepEqual(stable(warm.report), stable(plain.report));
+    assert.deepEqual(stable(cold.report), stable(plain.report));
+    assert.ok(warm.report.findings.length >= 4 && warm.report.errors.length === 2, JSON.stringify(warm.report.errors));
+    // The same notices as without the cache, and the count in the summary line.
+    assert.equal(warm.run.stderr.replace(/, \d+ from cache/, '').replace(/\d+ ms/, ''), plain.run.stderr.replace(/\d+ ms/, ''));
+    assert.match(warm.run.stderr, /, 8 from cache, \d+ ms\.$/m);
+    // The folder is marked as a cache; nothing else is written into the project.
+    const cacheDir = path.join(dir, '.threatlens-cache');
+    assert.equal(fs.readFileSync(path.join(cacheDir, '.gitignore'), 'utf8').trim().split('\n').pop(), '*');
+    assert.equal(fs.readdirSync(cacheDir).filter((f) => /^scan-[0-9a-f]{16}\.json$/.test(f)).length, 1);
+    // The text report is the same too, but for its summary line.
+    const text = cli(dir, 'scan', '--cache');
+    assert.equal(text.stdout.replace(/, 8 from cache, \d+ ms\.\n$/, ''), cli(dir, 'scan').stdout.replace(/, \d+ ms\.\n$/, ''));
+  });
+
+  it('analyses again only what changed: a file, or the lock files next to a manifest', () => {
+    const dir = project(files());
+    scanJson(dir, '--cache');
+    fs.writeFileSync(path.join(dir, 'clean.py'), `${PICKLE}# edited\n`);
+    const edited = scanJson(dir, '--cache');
+    assert.deepEqual(edited.report.summary.cache, { hits: ANALYSED - 1, misses: 1 });
+    assert.ok(edited.report.findings.some((f) => f.file === 'clean.py' && f.ruleId === 'TL101'));
+    assert.ok(!edited.report.findings.some((f) => f.file === 'same.py'), 'same.py still has its own (clean) result');
+    assert.ok(edited.report.findings.some((f) => f.file === 'app/pyproject.toml' && f.ruleId === 'TL001'));
+    fs.writeFileSync(path.join(dir, 'app', 'uv.lock'), '# lock\n');
+    const locked = scanJson(dir, '--cache');
+    assert.deepEqual(locked.report.summary.cache, { hits: ANALYSED - 1, misses: 1 });
+    assert.ok(!locked.report.findings.some((f) => f.file === 'app/pyproject.toml'), 'pins are not expected next to a lock file');
+  });
+
+  it('keeps results apart for other options and for another build of ThreatLens', () => {
+    const dir = project(files());
+    scanJson(dir, '--cache');
+    const selected = scanJson(dir, '--cache', '--select', 'TL108');
+    assert.deepEqual(selected.report.summary.cache, { hits: 0, misses: ANALYSED });
+    assert.deepEqual([...new Set(selected.report.findings.map((f) => f.ruleId))], ['TL108']);
+    assert.deepEqual(scanJson(dir, '--cache', '--select', 'TL108').report.summary.cache, { hits: ANALYSED, misses: 0 });
+    assert.deepEqual(scanJson(dir, '--cache', '--no-nosec').report.summary.cache, { hits: 0, misses: ANALYSED });
+    // A rebuilt bundle is another engine: nothing it finds in the cache counts.
+    const rebuilt = install();
+    fs.appendFileSync(rebuilt, '\n// rebuilt\n');
+    const other = spawnSync(process.execPath, [rebuilt, 'scan', '--cache', '--format', 'json'], { cwd: dir, encoding: 'utf8' });
+    assert.deepEqual((JSON.parse(other.stdout) as JsonReport).summary.cache, { hits: 0, misses: ANALYSED });
+    assert.deepEqual(scanJson(dir, '--cache').report.summary.cache, { hits: ANALYSED, misses: 0 }, 'the first build still has its own');
+  });
+
+  it('warns once about a damaged cache, gives the right report, and rebuilds it', () => {
+    const dir = project(files());
+    const plain = scanJson(dir);
+    scanJson(dir, '--cache');
+    const cacheDir = path.join(dir, '.threatlens-cache');
+    const file = path.join(cacheDir, fs.readdirSync(cacheDir).find((f) => f.startsWith('scan-'))!);
+    const text = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, text.slice(0, text.length / 2));
+    const damaged = scanJson(dir, '--cache', '-q');
+    assert.equal(damaged.run.stderr.match(/warning/g)?.length, 1, damaged.run.stderr);
+    assert.match(damaged.run.stderr, /^threatlens: warning: the result cache .*scan-[0-9a-f]{16}\.json is damaged \(checksum mismatch\); it is rebuilt$/m);
+    assert.deepEqual(damaged.report.summary.cache, { hits: 0, misses: ANALYSED });
+    assert.deepEqual(stable(damaged.report), stable(plain.report));
+    const rebuilt = scanJson(dir, '--cache');
+    assert.deepEqual(rebuilt.report.summary.cache, { hits: ANALYSED, misses: 0 });
+    assert.doesNotMatch(rebuilt.run.stderr, /warning/);
+  });
+
+  it('warns once when the cache cannot be written, and still reports everything', () => {
+    const dir = project({ ...files(), 'not-a-folder': 'x' });
+    const plain = scanJson(dir);
+    for (let run = 0; run < 2; run++) {
+      const r = scanJson(dir, '--cache-dir', 'not-a-folder/cache');
+      assert.equal(r.run.status, plain.run.status);
+      assert.equal(r.run.stderr.match(/warning/g)?.length, 1, r.run.stderr);
+      assert.match(r.run.stderr, /^threatlens: warning: cannot write the result cache in .*not-a-folder[/\\]cache: not a directory; results were not cached$/m);
+      assert.deepEqual(r.report.summary.cache, { hits: 0, misses: ANALYSED });
+      assert.deepEqual(stable(r.report), stable(plain.report));
+    }
+  });
+
+  it('keeps the cache where --cache-dir or THREATLENS_CACHE_DIR says, and rejects an empty --cache-dir', async () => {
+    const dir = project({ 'a.py': PICKLE });
+    assert.deepEqual(scanJson(dir, '--cache-dir', 'out/c').report.summary.cache, { hits: 0, misses: 1 });
+    assert.deepEqual(scanJson(dir, '--cache-dir=out/c').report.summary.cache, { hits: 1, misses: 0 });
+    assert.ok(fs.readdirSync(path.join(dir, 'out', 'c')).some((f) => f.startsWith('scan-')));
+    const shared = project();
+    const run = await cliAsync(dir, { THREATLENS_CACHE_DIR: shared }, 'scan', '--cache', '--format', 'json');
+    assert.deepEqual((JSON.parse(run.stdout) as JsonReport).summary.cache, { hits: 0, misses: 1 });
+    assert.ok(fs.readdirSync(path.join(shared, 'scan')).some((f) => f.startsWith('scan-')), 'a scan/ folder next to the OSV cache');
+    assert.ok(!fs.existsSync(path.join(dir, '.threatlens-cache')));
+    assert.equal(scanJson(dir).report.summary.cache, undefined, 'no cache field without --cache');
+    const empty = cli(dir, 'scan', '--cache-dir=');
+    assert.equal(empty.status, 2);
+    assert.match(empty.stderr, /--cache-dir needs a folder name/);
   });
 });
 
@@ -627,6 +751,8 @@ describe('JSON report', () => {
     const empty = scanJson(project()).report;
     assert.ok(validate(empty), JSON.stringify(validate.errors, null, 2));
     assert.equal(empty.summary.files, 0);
+    const cached = scanJson(dir, '--cache').report;
+    assert.ok(cached.summary.cache && validate(cached), JSON.stringify(validate.errors, null, 2));
   });
 
   it('validates on the demo project', { skip: !fs.existsSync(path.join(ROOT, 'demo')) }, () => {

@@ -30,7 +30,15 @@ export interface JsonReport {
   findings: JsonFinding[];
   errors: Problem[];
   skipped: Problem[];
-  summary: { files: number; findings: number; bySeverity: Record<Severity, number>; suppressed: number; durationMs: number };
+  summary: {
+    files: number;
+    findings: number;
+    bySeverity: Record<Severity, number>;
+    suppressed: number;
+    durationMs: number;
+    /** With `--cache`: results taken from the cache, and files analysed. */
+    cache?: { hits: number; misses: number };
+  };
 }
 
 export function buildJsonReport(report: ScanReport): JsonReport {
@@ -67,6 +75,7 @@ export function buildJsonReport(report: ScanReport): JsonReport {
       bySeverity: s.bySeverity,
       suppressed: s.suppressed,
       durationMs: s.durationMs,
+      ...(s.cache ? { cache: { hits: s.cache.hits, misses: s.cache.misses } } : {}),
     },
   };
 }

@@ -41,8 +41,12 @@ Options:
                                    names and versions are sent; falls back to the bundled
                                    advisory snapshot when OSV cannot be reached
       --osv-url <url>              OSV-compatible API to ask instead of https://api.osv.dev
-  -j, --jobs <n>                   worker threads to scan with (default: the number of cores,
-                                   used from 48 files on); 1 scans on one thread
+  -j, --jobs <n>                   threads to scan with (default: the number of cores, used
+                                   from 48 files on); 1 scans on one thread
+      --cache                      reuse the results of files unchanged since an earlier
+                                   --cache scan with the same options and ThreatLens build;
+                                   kept in ./.threatlens-cache (or $THREATLENS_CACHE_DIR/scan)
+      --cache-dir <dir>            keep that cache in <dir> instead (implies --cache)
   -q, --quiet                      no summary and no notices (errors are still printed)
   -h, --help                       show this help
 

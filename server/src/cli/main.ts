@@ -10,6 +10,8 @@
  * Exit status: 0 when no finding reaches `--fail-on`, 1 when one does, 2 on a usage or internal
  * error (reported as one line, `threatlens: error: ...`, on stderr).
  */
+// First: process-wide settings that must be in place before the rest of the bundle is evaluated.
+import { startupDone } from './startup';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -23,7 +25,8 @@ import { COMMAND_HELP, MAIN_HELP } from './help';
 import { explain, filterThreats, rulesJson, rulesTable, threatsJson, threatsTable } from './info';
 import { TOOL_NAME, TOOL_VERSION } from './meta';
 import { reachesThreshold, summarize, summaryLine, type ScanReport } from './report';
-import { scanFiles, type FileResult } from './scan';
+import { scanFiles, type FileResult, type ScanFilesOptions } from './scan';
+import { engineFingerprint, ResultCache, scanCacheDir, scanCacheKey, scanFilesCached, type CacheStats } from './cache';
 import { collectFiles, type PathNotice } from './walk';
 import { onlineAdvisories } from './online';
 import type { Advisory } from '../engine';
@@ -51,6 +54,8 @@ const SCAN_OPTIONS: readonly OptionSpec[] = [
   { name: 'jobs', short: 'j', takesValue: true },
   { name: 'online' },
   { name: 'osv-url', takesValue: true },
+  { name: 'cache' },
+  { name: 'cache-dir', takesValue: true },
 ];
 
 function out(text: string): void {
@@ -101,6 +106,9 @@ async function scanCommand(argv: readonly string[]): Promise<number> {
   const output = single(args, 'output');
   if (output === '') throw new UsageError('option --output needs a file name');
   const quiet = args.flags.has('quiet');
+  const cacheDir = single(args, 'cache-dir');
+  if (cacheDir === '') throw new UsageError('option --cache-dir needs a folder name');
+  const useCache = args.flags.has('cache') || cacheDir !== undefined;
   const jobsText = single(args, 'jobs');
   const jobs = jobsText === undefined ? undefined : Number(jobsText);
   if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)) throw new UsageError(`invalid value '${jobsText}' for --jobs (a whole number from 1 to 64)`);
@@ -134,13 +142,32 @@ async function scanCommand(argv: readonly string[]): Promise<number> {
     extraAdvisories = lookup.advisories;
     if (lookup.note) notify({ file: 'OSV', kind: lookup.failed ? 'error' : 'skipped', message: lookup.note });
   }
-  const results = await scanFiles(files, { analysis, jobs, explicitJobs: jobs !== undefined, extraAdvisories }, onResult);
+  // The main thread scans too, next to jobs - 1 worker threads: this process does nothing else.
+  const scanOptions: ScanFilesOptions = {
+    analysis,
+    jobs,
+    explicitJobs: jobs !== undefined,
+    extraAdvisories,
+    mainThreadScans: true,
+    onWorkerFailure: (e) => notify({ file: TOOL_NAME, kind: 'skipped', message: `a worker thread stopped (${(e as NodeJS.ErrnoException).code ?? String(e)}); the main thread scanned its files` }),
+  };
+  startupDone();
+  let results: FileResult[];
+  let cacheStats: CacheStats | undefined;
+  if (useCache) {
+    const key = scanCacheKey({ engine: engineFingerprint(), analysis, extraAdvisories });
+    const cache = ResultCache.open(scanCacheDir(cwd, cacheDir), key, (message) => err(`${TOOL_NAME}: warning: ${message}`));
+    ({ results, stats: cacheStats } = await scanFilesCached(files, scanOptions, cache, onResult));
+  } else {
+    results = await scanFiles(files, scanOptions, onResult);
+  }
   const scan: ScanReport = {
     version: TOOL_VERSION,
     results,
     walkNotices: notices,
     rules,
     durationMs: Math.round(performance.now() - started),
+    ...(cacheStats ? { cache: cacheStats } : {}),
   };
 
   const toFile = output !== undefined;

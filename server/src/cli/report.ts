@@ -7,6 +7,7 @@ import { SEVERITIES, severityRank, type Range, type Severity } from '../engine';
 import type { Rule } from '../engine';
 import type { FileResult, ScannedFinding } from './scan';
 import type { PathNotice } from './walk';
+import type { CacheStats } from './cache';
 
 export interface ScanReport {
   /** ThreatLens version. */
@@ -18,6 +19,8 @@ export interface ScanReport {
   /** The rules that ran (after `--select` / `--ignore`), in id order. */
   readonly rules: readonly Rule[];
   readonly durationMs: number;
+  /** With `--cache`: how many results came from the cache and how many files were analysed. */
+  readonly cache?: CacheStats;
 }
 
 export interface FileFinding {
@@ -42,6 +45,7 @@ export interface Summary {
   readonly durationMs: number;
   readonly errors: number;
   readonly skipped: number;
+  readonly cache?: CacheStats;
 }
 
 export interface OneBasedPosition {
@@ -118,6 +122,7 @@ export function summarize(report: ScanReport): Summary {
     durationMs: report.durationMs,
     errors: errorsOf(report).length,
     skipped: skippedOf(report).length,
+    ...(report.cache ? { cache: { hits: report.cache.hits, misses: report.cache.misses } } : {}),
   };
 }
 
@@ -134,7 +139,7 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-/** One line: counts by severity, files scanned, suppressed, problems and duration. */
+/** One line: counts by severity, files scanned, suppressed, problems, cache hits and duration. */
 export function summaryLine(s: Summary): string {
   const counts = SEVERITIES_DESCENDING.map((sev) => `${s.bySeverity[sev]} ${sev}`).join(', ');
   const parts = [
@@ -143,6 +148,7 @@ export function summaryLine(s: Summary): string {
   if (s.suppressed) parts.push(`${s.suppressed} suppressed`);
   if (s.errors) parts.push(plural(s.errors, 'error'));
   if (s.skipped) parts.push(`${s.skipped} skipped`);
+  if (s.cache) parts.push(`${s.cache.hits} from cache`);
   parts.push(`${s.durationMs} ms`);
   return parts.join(', ') + '.';
 }

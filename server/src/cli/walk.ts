@@ -183,6 +183,12 @@ export function describeFsError(err: unknown): string {
       return 'too many levels of symbolic links';
     case 'EISDIR':
       return 'is a directory';
+    case 'ENOTDIR':
+      return 'not a directory';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'ENOSPC':
+      return 'no space left on device';
     default:
       return code ?? (err instanceof Error ? err.message : String(err));
   }
