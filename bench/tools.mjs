@@ -50,7 +50,10 @@ export function classifyCorpus(engineBench, corpus) {
 /** What `threatlens scan --help` says about a result cache: undefined, or { flag, takesValue }. */
 export function cliCacheOption() {
   const help = spawnSync(process.execPath, [CLI, 'scan', '--help'], { encoding: 'utf8' });
-  const m = /(--cache)\b(\s+<[^>]+>)?/.exec(`${help.stdout}\n${help.stderr}`);
+  const text = `${help.stdout}\n${help.stderr}`;
+  // A folder option keeps the cache out of the corpus (a system folder): prefer it.
+  if (/--cache-dir\s+<[^>]+>/.test(text)) return { flag: '--cache-dir', takesValue: true };
+  const m = /(--cache)\b(\s+<[^>]+>)?/.exec(text);
   return m ? { flag: m[1], takesValue: Boolean(m[2]) } : undefined;
 }
 
