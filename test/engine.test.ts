@@ -7,6 +7,7 @@ import { before, describe, it } from 'node:test';
 import { RULES, applyEdits, triggeredRules, type AnalysisOptions, type Engine, type Finding } from '../server/src/engine';
 import { getEngine, py } from './helpers';
 import { credentialValue, mayEmbedCredential, mayHoldCredential, type SecretClass } from '../server/src/engine/rules/secrets-patterns';
+import { buildScopes, scopeAt } from '../server/src/engine/scope';
 
 let engine: Engine;
 before(async () => {
@@ -426,5 +427,27 @@ describe('cheap tests in front of the credential rule', () => {
     assert.equal(mayEmbedCredential('"postgresql://user:pw@db/x"'), true);
     assert.equal(mayEmbedCredential('"https://x.org/?api_key=abc"'), true);
     assert.equal(mayEmbedCredential('"https://x.org/path"'), false);
+  });
+});
+
+describe('scopes', () => {
+  let engine: Engine;
+  before(async () => {
+    engine = await getEngine();
+  });
+
+  it('lets an assignment in the body shadow a parameter from there on', () => {
+    const text = 'import os\ndef f(path):\n    before = path\n    path = os.path.basename(path)\n    return path\n';
+    const tree = engine.parse(text);
+    try {
+      const index = buildScopes(tree);
+      const at = (needle: string) => text.indexOf(needle) + needle.length - 1;
+      const scope = scopeAt(index, at('return path'));
+      assert.equal(scope.lookup('path', at('return path'))?.kind, 'assign');
+      assert.equal(scope.lookup('path', at('before = path'))?.kind, 'opaque');
+      assert.equal(scope.own('path', undefined)?.kind, 'assign');
+    } finally {
+      tree.delete();
+    }
   });
 });

@@ -52,7 +52,10 @@ export class Scope {
   bind(name: string, from: number, binding: Binding): void {
     let list = this.table.get(name);
     if (!list) this.table.set(name, (list = []));
-    list.push({ from, binding });
+    // Entries stay in source order: a binding visible from the start of the scope (a parameter,
+    // bound on first lookup after the body's own bindings) goes first.
+    if (from < 0) list.unshift({ from, binding });
+    else list.push({ from, binding });
     if (binding.kind === 'import' || binding.kind === 'assign') this.valueNames.add(name);
   }
 
