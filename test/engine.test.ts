@@ -376,6 +376,7 @@ describe('textual pre-check', () => {
     assert.ok(!ids('import os\ndef forward(self, input):\n    return open(os.path.join(d, input))\n').includes('TL901'));
     assert.ok(ids('import os\nname = input("file? ")\nopen(os.path.join(d, name))\n').includes('TL901'));
     assert.ok(ids('import os\nask = input\nopen(os.path.join(d, ask()))\n').includes('TL901'));
+    assert.ok(ids('import os, builtins\nname = builtins.input()\nopen(os.path.join(d, name))\n').includes('TL901'));
   });
 
   it('agrees with a naive substring test, overlapping words included', () => {
@@ -388,7 +389,7 @@ describe('textual pre-check', () => {
           (!members(r) || members(r)!.some((m) => text.includes(m))) &&
           (!members(r) || !r.calls!.every((q) => q.startsWith('builtins.')) || text.includes('builtins') ||
             members(r)!.some((m) => new RegExp(`(?<![\\w.])${m}(?!\\w)`).test(text))) &&
-          (r.needsTaint !== 'any' || !r.requires || r.requires.some((t) => t !== 'input' && text.includes(t)) || /(?<![\w.])input\s*\(/.test(text)),
+          (r.needsTaint !== 'any' || !r.requires || r.requires.some((t) => t !== 'input' && text.includes(t)) || /(?<![\w.])input\s*\(/.test(text) || text.includes('builtins')),
       ).map((r) => r.meta.id);
     let seed = 7;
     const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);

@@ -54,7 +54,8 @@ export function possibleSources(index: ScopeIndex, text: string): { any: boolean
 
 /** Whether `text` may call the builtin `input` (or pass it on by name). */
 export function mayCallInput(text: string): boolean {
-  return text.includes('input') && INPUT_CALL.test(text);
+  // `builtins.input(...)` and `from builtins import input as ask` reach it by another name.
+  return text.includes('input') && (INPUT_CALL.test(text) || text.includes('builtins'));
 }
 
 /** Attribute/call names of request objects whose values come from the client. */
