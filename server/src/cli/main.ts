@@ -10,8 +10,6 @@
  * Exit status: 0 when no finding reaches `--fail-on`, 1 when one does, 2 on a usage or internal
  * error (reported as one line, `threatlens: error: ...`, on stderr).
  */
-// First: process-wide settings that must be in place before the rest of the bundle is evaluated.
-import { startupDone } from './startup';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -151,7 +149,6 @@ async function scanCommand(argv: readonly string[]): Promise<number> {
     mainThreadScans: true,
     onWorkerFailure: (e) => notify({ file: TOOL_NAME, kind: 'skipped', message: `a worker thread stopped (${(e as NodeJS.ErrnoException).code ?? String(e)}); the main thread scanned its files` }),
   };
-  startupDone();
   let results: FileResult[];
   let cacheStats: CacheStats | undefined;
   if (useCache) {
