@@ -5,7 +5,6 @@
  *
  *   node --import tsx --test test/cli-cache.test.ts
  */
-import { buildSync } from 'esbuild';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -16,8 +15,8 @@ import { Engine, type Advisory } from '../server/src/engine';
 import { MAX_CACHE_FILES, ResultCache, scanCacheDir, scanCacheKey, scanFilesCached, type CacheStats } from '../server/src/cli/cache';
 import { scanFiles, type FileResult } from '../server/src/cli/scan';
 import type { SourceFile } from '../server/src/cli/walk';
+import { bundledScanFiles, type ScanFiles } from './helpers';
 
-const ROOT = path.resolve(__dirname, '..');
 const PICKLE = 'import pickle\npickle.loads(b)\n';
 const TORCH = 'import torch\nmodel = torch.load("model.pt")\n';
 const CLEAN = 'import json\nprint(json.loads("{}"))\n';
@@ -187,31 +186,6 @@ describe('ResultCache', () => {
     assert.ok(fs.statSync(blocked).isDirectory());
   });
 });
-
-type ScanFiles = typeof scanFiles;
-
-/**
- * `scanFiles` as a CommonJS bundle: worker threads start from the module's own file, which must be
- * JavaScript. Written below node_modules/.cache so the parser finds its wasm files above it.
- */
-function bundledScanFiles(): { scanFiles: ScanFiles; dir: string } {
-  fs.mkdirSync(path.join(ROOT, 'node_modules', '.cache'), { recursive: true });
-  const dir = fs.mkdtempSync(path.join(ROOT, 'node_modules', '.cache', 'threatlens-scan-'));
-  const outfile = path.join(dir, 'scan.js');
-  buildSync({
-    entryPoints: [path.join(ROOT, 'server', 'src', 'cli', 'scan.ts')],
-    outfile,
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    logLevel: 'error',
-    define: { 'import.meta.url': '__threatlens_import_meta_url' },
-    banner: { js: 'var __threatlens_import_meta_url = require("url").pathToFileURL(__filename).href;' },
-  });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return { scanFiles: (require(outfile) as { scanFiles: ScanFiles }).scanFiles, dir };
-}
 
 describe('scanFiles with the main thread scanning too', () => {
   let bundled: { scanFiles: ScanFiles; dir: string };

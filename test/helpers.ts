@@ -1,7 +1,9 @@
 /** Shared test helpers: the engine, fixture paths and the `# expect:` annotation reader. */
+import { buildSync } from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Engine } from '../server/src/engine';
+import type { scanFiles } from '../server/src/cli/scan';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const CORPUS = path.join(ROOT, 'test', 'fixtures', 'corpus');
@@ -38,4 +40,30 @@ export function py(strings: TemplateStringsArray, ...values: unknown[]): string 
   const lines = raw.replace(/^\n/, '').split('\n');
   const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => /^ */.exec(l)![0].length));
   return lines.map((l) => l.slice(indent)).join('\n');
+}
+
+export type ScanFiles = typeof scanFiles;
+
+/**
+ * `scanFiles` as a CommonJS bundle: its worker threads start from the module's own file, which
+ * must be JavaScript (tsx does not reach into worker threads). Written below node_modules/.cache so
+ * the parser finds dist/ and grammars/ above it, as the real bundles do.
+ */
+export function bundledScanFiles(): { scanFiles: ScanFiles; dir: string } {
+  fs.mkdirSync(path.join(ROOT, 'node_modules', '.cache'), { recursive: true });
+  const dir = fs.mkdtempSync(path.join(ROOT, 'node_modules', '.cache', 'threatlens-scan-'));
+  const outfile = path.join(dir, 'scan.js');
+  buildSync({
+    entryPoints: [path.join(ROOT, 'server', 'src', 'cli', 'scan.ts')],
+    outfile,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'error',
+    define: { 'import.meta.url': '__threatlens_import_meta_url' },
+    banner: { js: 'var __threatlens_import_meta_url = require("url").pathToFileURL(__filename).href;' },
+  });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return { scanFiles: (require(outfile) as { scanFiles: ScanFiles }).scanFiles, dir };
 }

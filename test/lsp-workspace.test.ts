@@ -16,7 +16,7 @@ import { CancellationTokenSource, type PublishDiagnosticsParams } from 'vscode-l
 import { scanFiles } from '../server/src/cli/scan';
 import type { SourceFile } from '../server/src/cli/walk';
 import type { CatalogResult, ScanWorkspaceResult, StatusParams } from '../server/src/protocol';
-import { buildSync } from 'esbuild';
+import { bundledScanFiles, type ScanFiles } from './helpers';
 import { ensureBuilt, root, serverBundle, TestClient, type ServerEvent, type Settings } from './lsp-client';
 
 const TORCH = 'import torch\nstate = torch.load("ckpt.pt")\n';
@@ -275,31 +275,6 @@ describe('cancelling a workspace scan', () => {
     assert.deepEqual({ files: two.files, cancelled: two.cancelled }, { files: 2, cancelled: false });
   });
 });
-
-type ScanFiles = typeof scanFiles;
-
-/**
- * `scanFiles` as a CommonJS bundle: its worker threads start from the module's own file, which
- * must be JavaScript (tsx does not reach into worker threads). Written below node_modules/.cache so
- * the parser finds dist/ and grammars/ above it, as the real bundles do.
- */
-function bundledScanFiles(): { scanFiles: ScanFiles; dir: string } {
-  const dir = mkdtempSync(join(root, 'node_modules', '.cache', 'threatlens-scan-'));
-  const outfile = join(dir, 'scan.js');
-  buildSync({
-    entryPoints: [join(root, 'server', 'src', 'cli', 'scan.ts')],
-    outfile,
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    logLevel: 'error',
-    define: { 'import.meta.url': '__threatlens_import_meta_url' },
-    banner: { js: 'var __threatlens_import_meta_url = require("url").pathToFileURL(__filename).href;' },
-  });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return { scanFiles: (require(outfile) as { scanFiles: ScanFiles }).scanFiles, dir };
-}
 
 describe('scanFiles with an abort signal (in process)', () => {
   let dir: string;
