@@ -355,16 +355,16 @@ describe('textual pre-check', () => {
   /** Last segments of the callees of a rule that only checks named calls. */
   const members = (r: (typeof RULES)[number]) =>
     r.check && !r.anyCall && !r.checkNode && r.calls?.length ? r.calls.map((q) => q.slice(q.lastIndexOf('.') + 1)) : undefined;
+  /** Ids of the rules the pre-check lets through for `text`. */
+  const ids = (text: string) => triggeredRules(text, RULES).map((r) => r.meta.id);
 
   it('needs a callee name as well as a trigger for rules that only check named calls', () => {
-    const ids = (text: string) => triggeredRules(text, RULES).map((r) => r.meta.id);
     assert.ok(!ids('import torch\nx = torch.zeros(3)\n').includes('TL108'));
     assert.ok(ids('import torch\nx = torch.load(p)\n').includes('TL108'));
     assert.ok(ids('from torch import load as l\nx = l(p)\n').includes('TL108'));
   });
 
   it('reads eval, exec and compile as builtins only when written on their own', () => {
-    const ids = (text: string) => triggeredRules(text, RULES).map((r) => r.meta.id);
     assert.ok(!ids('import re, torch\nmodel.eval()\nf = torch.compile(f)\nr = re.compile("a")\n').includes('TL201'));
     assert.ok(ids('x = eval(s)\n').includes('TL201'));
     assert.ok(ids('run = exec\nrun(s)\n').includes('TL201'));
@@ -372,7 +372,6 @@ describe('textual pre-check', () => {
   });
 
   it('counts `input` as a source only where the builtin is called', () => {
-    const ids = (text: string) => triggeredRules(text, RULES).map((r) => r.meta.id);
     assert.ok(!ids('import os\ndef forward(self, input):\n    return open(os.path.join(d, input))\n').includes('TL901'));
     assert.ok(ids('import os\nname = input("file? ")\nopen(os.path.join(d, name))\n').includes('TL901'));
     assert.ok(ids('import os\nask = input\nopen(os.path.join(d, ask()))\n').includes('TL901'));
