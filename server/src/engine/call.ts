@@ -18,7 +18,8 @@ export interface Argument {
 
 export class CallSite {
   private calleeNode: Node | undefined;
-  private argsNode: Node | null | undefined;
+  /** The `arguments` field, read once: the argument list, or a bare generator (`f(x for x in y)`). */
+  private argsField: { list: Node | null; generator: Node | null } | undefined;
   private positionalList: Node[] = [];
   private keywordMap = new Map<string, Argument>();
   private starArgs = false;
@@ -44,11 +45,16 @@ export class CallSite {
 
   /** The argument list; null for a call whose arguments are a bare generator (`f(x for x in y)`). */
   get args(): Node | null {
-    if (this.argsNode === undefined) {
-      const args = this.node.childForFieldName('arguments');
-      this.argsNode = args && args.type === 'argument_list' ? args : null;
+    return this.arguments().list;
+  }
+
+  private arguments(): { list: Node | null; generator: Node | null } {
+    if (!this.argsField) {
+      const node = this.node.childForFieldName('arguments');
+      const type = node?.type;
+      this.argsField = { list: type === 'argument_list' ? node : null, generator: type === 'generator_expression' ? node : null };
     }
-    return this.argsNode;
+    return this.argsField;
   }
 
   /** `*args` present: positions after it are unknown. */
@@ -66,11 +72,10 @@ export class CallSite {
   private ensureCollected(): void {
     if (this.collected) return;
     this.collected = true;
-    const args = this.node.childForFieldName('arguments');
-    this.argsNode ??= args && args.type === 'argument_list' ? args : null;
-    // `f"..."` generator calls (`f(x for x in y)`) keep a generator_expression as arguments.
-    if (args && args.type === 'generator_expression') this.positionalList.push(args);
-    if (this.argsNode) this.collect(this.argsNode);
+    const { list, generator } = this.arguments();
+    // `f(x for x in y)` keeps a generator_expression as its arguments.
+    if (generator) this.positionalList.push(generator);
+    if (list) this.collect(list);
   }
 
   private collect(args: Node): void {
